@@ -1,0 +1,209 @@
+// The command line: serve, migrate, plugins, admin. Exit 0 on success, 1 on a user error (one line, no stack), 2 on a usage error.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { createInterface } from 'node:readline';
+import { ConfigError, ENV_VARS, loadConfig, type Config } from '../server/config.ts';
+import { OperatorError } from '../server/errors.ts';
+import { connect, type DbHandle } from '../server/db/dialect.ts';
+import { migrateAll } from '../server/app.ts';
+import { FeatureState, COMMUNE } from '../server/features/state.ts';
+import { AccountInputError, createAdmin } from '../server/core/auth/auth.service.ts';
+import { installedFeatures } from '../plugins/index.ts';
+
+class UsageError extends Error {}
+
+const MAIN_HELP = `Noper — a closed, self-hosted neighbourhood network for a commune.
+
+Usage: noper <command> [options]
+
+Commands:
+  serve                          start the server (migrates first); same as npm start
+  migrate                        apply pending migrations (core and plugins) and exit
+  plugins list                   list feature plugins and whether they are on
+  plugins enable ID              switch a feature plugin on (running servers follow within seconds)
+  plugins disable ID             switch a feature plugin off (its data is kept)
+  admin create --email E [--name N]
+                                 create a commune administrator; the password is read from stdin or prompted
+
+Run 'noper <command> --help' for a command's options. Configuration comes from environment variables;
+'noper serve --help' lists them.`;
+
+const envHelp = () =>
+  Object.entries(ENV_VARS)
+    .map(([k, v]) => `  ${k.padEnd(24)} ${v.describe}${v.default !== undefined ? ` (default ${v.default})` : ''}`)
+    .join('\n');
+
+const HELP: Record<string, () => string> = {
+  serve: () => `Usage: noper serve\n\nStarts Noper on HOST:PORT, applying pending migrations first.\n\nEnvironment:\n${envHelp()}`,
+  migrate: () => `Usage: noper migrate\n\nApplies every pending migration of the core and of each installed feature plugin, then exits.\nSafe to run while servers are running and from several machines at once (PostgreSQL).`,
+  plugins: () => `Usage: noper plugins list\n       noper plugins enable ID [--neighborhood SLUG]\n       noper plugins disable ID [--neighborhood SLUG]\n\nSwitches take effect in running servers on the same database within seconds, without a restart.\nWith --neighborhood the switch applies to that neighbourhood only (it cannot switch on what the commune switched off).`,
+  admin: () => `Usage: noper admin create --email E [--name N]\n\nCreates a commune administrator. The password (8 to 128 characters) is read from standard input,\nor prompted for when standard input is a terminal.`,
+};
+
+function parse(args: string[], options: ParseArgsConfig['options'] = {}): { positionals: string[]; values: Record<string, unknown> } {
+  try {
+    return parseArgs({ args, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: true, strict: true }) as never;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+async function withDb<T>(config: Config, fn: (h: DbHandle) => Promise<T>): Promise<T> {
+  const handle = connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+  try {
+    await migrateAll(handle.db);
+    return await fn(handle);
+  } catch (err) {
+    if (err instanceof Error && /ECONNREFUSED|ENOTFOUND|password authentication|does not exist/.test(err.message)) {
+      throw new OperatorError(`Cannot reach the database: ${err.message}`, { help: 'check DATABASE_URL and that PostgreSQL is running' });
+    }
+    throw err;
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readPassword(): Promise<string> {
+  if (!process.stdin.isTTY) {
+    let data = '';
+    for await (const chunk of process.stdin) data += chunk;
+    return data.replace(/\r?\n$/, '');
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  const ask = (q: string) =>
+    new Promise<string>((resolve) => {
+      const out = rl as unknown as { _writeToOutput: (s: string) => void; output: NodeJS.WriteStream };
+      let muted = false;
+      out._writeToOutput = (s: string) => {
+        if (!muted) out.output.write(s);
+      };
+      rl.question(q, (a) => {
+        out.output.write('\n');
+        resolve(a);
+      });
+      muted = true;
+    });
+  try {
+    const first = await ask('Password: ');
+    const second = await ask('Repeat password: ');
+    if (first !== second) throw new OperatorError('The two passwords differ; nothing was created.');
+    return first;
+  } finally {
+    rl.close();
+  }
+}
+
+const ACCOUNT_MESSAGES: Record<string, string> = {
+  emailRequired: '--email is required',
+  emailInvalid: 'that e-mail address does not look right',
+  emailTaken: 'an account with that e-mail address exists already',
+  nameRequired: 'the name is empty',
+  nameTooLong: 'the name may have at most 80 characters',
+  passwordTooShort: 'the password needs at least 8 characters',
+  passwordTooLong: 'the password may have at most 128 characters',
+};
+
+export async function run(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    console.log(MAIN_HELP);
+    return command ? 0 : 2;
+  }
+  if (command === '--version') {
+    console.log('noper 0.1.0');
+    return 0;
+  }
+  if (!HELP[command]) throw new UsageError(`unknown command "${command}"`);
+  const wantsHelp = rest.includes('--help') || rest.includes('-h');
+  if (wantsHelp) {
+    console.log(HELP[command]!());
+    return 0;
+  }
+  switch (command) {
+    case 'serve': {
+      const { positionals } = parse(rest);
+      if (positionals.length) throw new UsageError(`serve takes no arguments (got "${positionals[0]}")`);
+      const { serve } = await import('../server/main.ts');
+      await serve(loadConfig(env));
+      return -1; // keeps running
+    }
+    case 'migrate': {
+      const { positionals } = parse(rest);
+      if (positionals.length) throw new UsageError(`migrate takes no arguments (got "${positionals[0]}")`);
+      const config = loadConfig(env);
+      await withDb(config, async () => undefined);
+      console.log(`Migrations applied (${config.databaseUrl ? 'PostgreSQL' : `SQLite in ${config.dataDir}`}).`);
+      return 0;
+    }
+    case 'plugins': {
+      const { positionals, values } = parse(rest, { neighborhood: { type: 'string' } });
+      const [sub, id, extra] = positionals;
+      if (!sub || !['list', 'enable', 'disable'].includes(sub)) throw new UsageError('say list, enable ID or disable ID');
+      if (sub !== 'list' && !id) throw new UsageError(`plugins ${sub} needs a plugin id`);
+      if (extra || (sub === 'list' && id)) throw new UsageError('too many arguments');
+      const config = loadConfig(env);
+      return withDb(config, async (handle) => {
+        const state = new FeatureState(handle, installedFeatures);
+        await state.refresh();
+        if (sub === 'list') {
+          if (!state.defs.size) console.log('No feature plugins are installed.');
+          for (const d of state.defs.values()) console.log(`${d.manifest.id}\t${d.manifest.version}\t${state.communeEnabled(d.manifest.id) ? 'on' : 'off'}`);
+          return 0;
+        }
+        if (!state.defs.has(id!)) {
+          throw new OperatorError(`No feature plugin "${id}" is installed.`, { help: `installed: ${[...state.defs.keys()].join(', ') || 'none'}` });
+        }
+        let scope = COMMUNE;
+        if (typeof values.neighborhood === 'string') {
+          const n = await handle.db.selectFrom('neighborhoods').select('id').where('slug', '=', values.neighborhood).executeTakeFirst();
+          if (!n) throw new OperatorError(`No neighbourhood "${values.neighborhood}".`, { help: 'see noper neighborhoods list' });
+          scope = n.id;
+        }
+        await state.set(id!, sub === 'enable', { scope });
+        console.log(`${id} is now ${sub === 'enable' ? 'on' : 'off'}${scope === COMMUNE ? '' : ` in ${values.neighborhood}`}.`);
+        return 0;
+      });
+    }
+    case 'admin': {
+      const { positionals, values } = parse(rest, { email: { type: 'string' }, name: { type: 'string' } });
+      if (positionals[0] !== 'create' || positionals.length > 1) throw new UsageError('say: admin create --email E [--name N]');
+      if (typeof values.email !== 'string' || !values.email) throw new UsageError('admin create needs --email');
+      const config = loadConfig(env);
+      const password = await readPassword();
+      return withDb(config, async (handle) => {
+        try {
+          const user = await createAdmin(handle.db, { email: values.email as string, name: values.name as string | undefined, password });
+          console.log(`Administrator ${user.email} created. Log in at ${config.baseUrl}/login`);
+          return 0;
+        } catch (err) {
+          if (err instanceof AccountInputError) throw new OperatorError(`Cannot create the administrator: ${ACCOUNT_MESSAGES[err.key] ?? err.key}.`);
+          throw err;
+        }
+      });
+    }
+  }
+  return 2;
+}
+
+const isMain = process.argv[1] && /noper\.(ts|js)$/.test(process.argv[1]);
+if (isMain) {
+  run(process.argv.slice(2)).then(
+    (code) => {
+      if (code >= 0) process.exitCode = code;
+    },
+    (err: unknown) => {
+      if (err instanceof UsageError) {
+        console.error(`noper: ${err.message}\nRun 'noper --help' for usage.`);
+        process.exitCode = 2;
+      } else if (err instanceof ConfigError) {
+        console.error(`noper: ${err.message}`);
+        process.exitCode = 1;
+      } else if (err instanceof OperatorError) {
+        console.error(`noper: ${err.oneLine()}`);
+        process.exitCode = 1;
+      } else {
+        console.error(`noper: unexpected error: ${err instanceof Error ? err.message : String(err)}`);
+        process.exitCode = 1;
+      }
+    },
+  );
+}

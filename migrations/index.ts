@@ -1,0 +1,21 @@
+// The core migrations in order; frozen: a released migration is never edited, only followed by a new one.
+import type { Migration } from 'kysely';
+import * as m01 from './2026120301_settings.ts';
+import * as m02 from './2026120302_users.ts';
+import * as m03 from './2026120303_sessions.ts';
+import * as m04 from './2026120304_neighborhoods.ts';
+import * as m05 from './2026120305_feature_state.ts';
+import * as m06 from './2026120306_jobs.ts';
+import * as m07 from './2026120307_rate_limits.ts';
+import * as m08 from './2026120308_audit_log.ts';
+
+export const coreMigrations: Record<string, Migration> = {
+  '2026120301_settings': m01,
+  '2026120302_users': m02,
+  '2026120303_sessions': m03,
+  '2026120304_neighborhoods': m04,
+  '2026120305_feature_state': m05,
+  '2026120306_jobs': m06,
+  '2026120307_rate_limits': m07,
+  '2026120308_audit_log': m08,
+};

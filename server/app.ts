@@ -1,0 +1,215 @@
+// buildApp(config): the whole Noper server, infrastructure first, then the core areas, then the feature plugins. No listen, no env reads.
+import path from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import compress from '@fastify/compress';
+import websocket from '@fastify/websocket';
+import fastifyStatic from '@fastify/static';
+import { constants as zlib } from 'node:zlib';
+import type { Config } from './config.ts';
+import { connect, listenPeers, type DbHandle, type Engine } from './db/dialect.ts';
+import type { Db } from './db/database.ts';
+import { migrateUp } from './db/migrator.ts';
+import { coreMigrations } from '../migrations/index.ts';
+import { EventBus } from './features/events.ts';
+import { FeatureState, PEER_CHANNEL } from './features/state.ts';
+import { assertFeatureOn, migrateFeatures, navigation, registerFeatures } from './features/registry.ts';
+import { assertDeclared, hasAccess } from './features/access.ts';
+import type { FeatureDefinition } from './features/manifest.ts';
+import { AppError } from './errors.ts';
+import { createI18n, type I18n } from './infra/i18n.ts';
+import sessionInfra from './infra/session.ts';
+import securityInfra from './infra/security.ts';
+import viewInfra, { languageChoices } from './infra/view.ts';
+import errorsInfra from './infra/errors.ts';
+import metricsInfra, { createMetrics } from './infra/metrics.ts';
+import { JobService } from './core/jobs/jobs.service.ts';
+import { MailService } from './core/mail/mail.service.ts';
+import { RealtimeService, REALTIME_CHANNEL } from './core/realtime/realtime.service.ts';
+import realtimeRoutes from './core/realtime/realtime.routes.ts';
+import authRoutes from './core/auth/auth.routes.ts';
+import homeRoutes from './core/home/home.routes.ts';
+import adminPluginRoutes from './core/admin/plugins.routes.ts';
+import healthRoutes from './core/health/health.routes.ts';
+import { getSetting } from './core/settings/settings.repository.ts';
+import { PUBLIC_DIR, ROOT } from './paths.ts';
+import { installedFeatures } from '../plugins/index.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    db: Db;
+    engine: Engine;
+    i18n: I18n;
+    bus: EventBus;
+    features: FeatureState;
+    jobs: JobService;
+    mail: MailService;
+    realtime: RealtimeService;
+  }
+}
+
+export interface BuildOptions {
+  /** The feature plugins to install; default: plugins/index.ts (tests add their own). */
+  features?: FeatureDefinition[];
+  /** Start the job runner loop (the server does; most tests drive jobs by hand). */
+  runJobs?: boolean;
+  /** pino options or false; default: JSON logs at config.logLevel */
+  logger?: boolean | object;
+}
+
+/** Applies the core's and every plugin's pending migrations. */
+export async function migrateAll(db: Db, features: FeatureDefinition[] = installedFeatures): Promise<void> {
+  await migrateUp(db, coreMigrations);
+  await migrateFeatures(db, features);
+}
+
+export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const features = opts.features ?? installedFeatures;
+  const metrics = createMetrics();
+  const handle: DbHandle = connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onQuery: metrics.onQuery });
+
+  const app = Fastify({
+    logger: opts.logger ?? { level: config.logLevel, redact: ['req.headers.cookie', 'req.headers.authorization', 'req.headers["x-csrf-token"]'] },
+    trustProxy: config.trustProxy as boolean | string, // a hop count is accepted too
+    bodyLimit: 1024 * 1024,
+    requestIdHeader: false,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    forceCloseConnections: 'idle',
+  });
+
+  try {
+    await migrateAll(handle.db, features);
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+
+  const i18n = await createI18n();
+  const bus = new EventBus(app.log);
+  const state = new FeatureState(handle, features);
+  await state.refresh();
+  const jobs = new JobService(handle.db, handle.engine, app.log, config.tzCommune);
+  const mail = new MailService(config);
+  const realtime = new RealtimeService(handle, app.log);
+  const communeName = (await getSetting<string>(handle.db, 'commune.name')) ?? config.communeName;
+
+  app.decorate('config', config);
+  app.decorate('db', handle.db);
+  app.decorate('engine', handle.engine);
+  app.decorate('i18n', i18n);
+  app.decorate('bus', bus);
+  app.decorate('features', state);
+  app.decorate('jobs', jobs);
+  app.decorate('mail', mail);
+  app.decorate('realtime', realtime);
+
+  // Every route must say who may call it; checked before any route exists, so a missing declaration stops the boot.
+  app.addHook('onRoute', (route) => {
+    if (route.method === 'HEAD' && route.config?.access === undefined && route.prefixTrailingSlash) return;
+    assertDeclared(route.method, route.url, route.config?.access);
+  });
+
+  // Plumbing: cookies before sessions, form bodies for no-JS forms, compression for every text response.
+  await app.register(cookie);
+  await app.register(formbody, { bodyLimit: 256 * 1024 });
+  await app.register(compress, {
+    encodings: ['br', 'gzip'],
+    threshold: 1024,
+    brotliOptions: { params: { [zlib.BROTLI_PARAM_QUALITY]: 4 } },
+  });
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  await app.register(fastifyStatic, { root: PUBLIC_DIR, serve: false });
+  await app.register(metricsInfra, { metrics, pool: handle.pool, sockets: () => realtime.connections });
+
+  // Request flow: session -> user, memberships, language; then the plugin gate and the route's access level.
+  await app.register(sessionInfra, { config, db: handle.db, i18n });
+  app.addHook('onRequest', async (req) => {
+    const access = req.routeOptions.config?.access;
+    if (!access) return; // 404 handler
+    await state.refresh();
+    assertFeatureOn(app, req);
+    if (!hasAccess(req, access)) {
+      if (!req.user) throw new AppError('UNAUTHENTICATED');
+      // Another neighbourhood's page does not exist for this reader.
+      throw new AppError(access === 'admin' ? 'FORBIDDEN' : 'NOT_FOUND');
+    }
+  });
+  await app.register(securityInfra, { config, db: handle.db });
+  await app.register(viewInfra);
+  await app.register(errorsInfra, { i18n, defaultLang: config.defaultLang });
+
+  const htmxDir = path.join(ROOT, 'node_modules', 'htmx.org', 'dist');
+  app.decorate('layoutData', async (req, reply) => {
+    void reply;
+    const t = req.t;
+    return {
+      lang: req.lang,
+      timeZone: config.tzCommune,
+      _t: t,
+      communeName,
+      user: req.user ? { name: req.user.name, isAdmin: req.user.role === 'admin' } : undefined,
+      nav: req.user ? navigation(app, req) : [],
+      csrf: req.csrfToken(),
+      next: req.url,
+      languages: languageChoices().map((l) => ({ ...l, current: l.code === req.lang, href: withLang(req.url, l.code) })),
+      assetVersion: ASSET_VERSION,
+      title: t('common:app.name'),
+    };
+  });
+
+  // Static files: our CSS and icons, and htmx straight from its package (same origin, no CDN).
+  app.get('/public/*', { config: { access: 'public' } }, async (req, reply) => {
+    const file = (req.params as { '*': string })['*'];
+    reply.header('Cache-Control', 'public, max-age=604800');
+    if (file === 'vendor/htmx.min.js') return reply.sendFile('htmx.min.js', htmxDir);
+    return reply.sendFile(file);
+  });
+
+  await app.register(healthRoutes);
+  await app.register(homeRoutes);
+  await app.register(authRoutes);
+  await app.register(adminPluginRoutes);
+  await app.register(realtimeRoutes);
+  await registerFeatures(app, features, { db: handle.db, engine: handle.engine, i18n, bus, state, jobs, mail, realtime, log: app.log });
+
+  const stopListening = listenPeers(
+    handle,
+    PEER_CHANNEL,
+    () => state.invalidate(),
+    () => state.invalidate(),
+    (err) => app.log.warn({ err }, 'cache listener lost its connection; reconnecting'),
+  );
+  const stopRealtime = listenPeers(
+    handle,
+    REALTIME_CHANNEL,
+    (payload) => realtime.fromPeer(payload),
+    () => {},
+    (err) => app.log.warn({ err }, 'realtime listener lost its connection; reconnecting'),
+  );
+
+  if (opts.runJobs) app.addHook('onReady', async () => jobs.start());
+  app.addHook('preClose', async () => {
+    realtime.closeAll();
+  });
+  app.addHook('onClose', async () => {
+    await jobs.stop();
+    await bus.drain();
+    await stopListening();
+    await stopRealtime();
+    mail.close();
+    await handle.close();
+  });
+
+  return app;
+}
+
+/** Bumped with each release so browsers fetch new CSS and scripts. */
+export const ASSET_VERSION = '1';
+
+function withLang(url: string, lang: string): string {
+  const u = new URL(url, 'http://x');
+  u.searchParams.set('lang', lang);
+  return u.pathname + u.search;
+}

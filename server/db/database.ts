@@ -1,0 +1,112 @@
+// The core tables' types; each plugin declares its own tables through plugin-api's Kysely<any>.
+import type { Generated, Insertable, Kysely, Selectable, Transaction, Updateable } from 'kysely';
+
+export interface SettingsTable {
+  key: string;
+  value: string; // JSON
+  updated_at: number;
+}
+
+export type Role = 'resident' | 'admin';
+
+export interface UsersTable {
+  id: string;
+  email: string; // stored lower-cased
+  name: string;
+  password_hash: string;
+  role: Role;
+  lang: string | null;
+  created_at: number;
+  disabled_at: number | null;
+}
+
+export interface SessionsTable {
+  id: string;
+  secret_hash: string; // hex SHA-256 of the secret half of the token
+  user_id: string;
+  created_at: number;
+  last_seen_at: number;
+}
+
+export interface NeighborhoodsTable {
+  id: string;
+  slug: string;
+  name: string;
+  created_at: number;
+}
+
+export type MembershipRole = 'member' | 'moderator';
+
+export interface MembershipsTable {
+  user_id: string;
+  neighborhood_id: string;
+  role: MembershipRole;
+  verified_at: number | null;
+  created_at: number;
+}
+
+export interface FeatureStateTable {
+  feature_id: string;
+  /** 'commune' for the commune-wide switch, else a neighbourhood id */
+  scope: string;
+  enabled: number; // 0 | 1
+  settings: string | null; // JSON
+  updated_at: number;
+  updated_by: string | null;
+}
+
+export interface JobsTable {
+  id: string;
+  name: string;
+  payload: string; // JSON
+  run_at: number;
+  idempotency_key: string | null;
+  attempts: Generated<number>;
+  max_attempts: Generated<number>;
+  last_error: string | null;
+  locked_by: string | null;
+  locked_until: number | null;
+  done_at: number | null;
+  failed_at: number | null;
+  created_at: number;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  count: number;
+  reset_at: number;
+}
+
+export interface AuditLogTable {
+  id: string;
+  at: number;
+  actor_id: string | null;
+  action: string;
+  subject: string | null;
+  detail: string | null; // JSON
+}
+
+export interface Database {
+  settings: SettingsTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  neighborhoods: NeighborhoodsTable;
+  memberships: MembershipsTable;
+  feature_state: FeatureStateTable;
+  jobs: JobsTable;
+  rate_limits: RateLimitsTable;
+  audit_log: AuditLogTable;
+}
+
+export type Db = Kysely<Database>;
+export type Trx = Transaction<Database>;
+/** Repository functions take either the database or a transaction first. */
+export type DbOrTrx = Db | Trx;
+
+export type User = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type UserUpdate = Updateable<UsersTable>;
+export type Session = Selectable<SessionsTable>;
+export type Neighborhood = Selectable<NeighborhoodsTable>;
+export type Membership = Selectable<MembershipsTable>;
+export type Job = Selectable<JobsTable>;

@@ -1,0 +1,138 @@
+// Security baseline: strict CSP and headers, Origin + CSRF check on every state-changing request, no-store for signed-in pages, rate limits kept in the database.
+import fp from 'fastify-plugin';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import { sql } from 'kysely';
+import type { FastifyRequest } from 'fastify';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/database.ts';
+import { AppError } from '../errors.ts';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** A rate-limit store in the database, so that every process of a commune counts together. */
+function dbStore(db: Db) {
+  class DbStore {
+    constructor(readonly options: Record<string, unknown> = {}) {}
+    incr(key: string, cb: (err: Error | null, res?: { current: number; ttl: number }) => void, timeWindow: number) {
+      const now = Date.now();
+      const resetAt = now + timeWindow;
+      sql<{ count: number; reset_at: number }>`
+        insert into rate_limits (key, count, reset_at) values (${key}, 1, ${resetAt})
+        on conflict (key) do update set
+          count = case when rate_limits.reset_at <= ${now} then 1 else rate_limits.count + 1 end,
+          reset_at = case when rate_limits.reset_at <= ${now} then ${resetAt} else rate_limits.reset_at end
+        returning count, reset_at`
+        .execute(db)
+        .then((r) => {
+          const row = r.rows[0]!;
+          cb(null, { current: Number(row.count), ttl: Math.max(0, Number(row.reset_at) - now) });
+        })
+        .catch((err: Error) => cb(err));
+    }
+    read(key: string, cb: (err: Error | null, res?: { current: number; ttl: number }) => void) {
+      const now = Date.now();
+      db.selectFrom('rate_limits').select(['count', 'reset_at']).where('key', '=', key).executeTakeFirst()
+        .then((row) => cb(null, !row || row.reset_at <= now ? { current: 0, ttl: 0 } : { current: row.count, ttl: row.reset_at - now }))
+        .catch((err: Error) => cb(err));
+    }
+    child(routeOptions: Record<string, unknown>) {
+      return new DbStore({ ...this.options, ...routeOptions });
+    }
+  }
+  return DbStore;
+}
+
+/** The client address: under injectWS req.ip can be undefined. Behind a proxy only when TRUST_PROXY says so (Fastify's trustProxy). */
+export function clientKey(req: FastifyRequest): string {
+  return req.ip ?? req.socket?.remoteAddress ?? 'unknown';
+}
+
+function sameOrigin(req: FastifyRequest, config: Config, origin: string): boolean {
+  let o: URL;
+  try {
+    o = new URL(origin);
+  } catch {
+    return false;
+  }
+  if (o.origin === new URL(config.baseUrl).origin) return true;
+  // The address the browser used for this very request (Host cannot be set by a cross-site page).
+  const host = req.headers.host;
+  return !!host && (o.origin === `http://${host}` || o.origin === `https://${host}`);
+}
+
+export default fp(
+  async (app, opts: { config: Config; db: Db }) => {
+    const { config, db } = opts;
+    app.decorate('isOwnOrigin', (req: FastifyRequest, origin: string) => sameOrigin(req, config, origin));
+    await app.register(helmet, {
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          fontSrc: ["'self'"],
+          connectSrc: ["'self'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          baseUri: ["'none'"],
+          objectSrc: ["'none'"],
+          manifestSrc: ["'self'"],
+          workerSrc: ["'self'"],
+        },
+      },
+      crossOriginEmbedderPolicy: false,
+      strictTransportSecurity: config.baseUrl.startsWith('https:') ? { maxAge: 31536000, includeSubDomains: false } : false,
+      referrerPolicy: { policy: 'same-origin' },
+    });
+    app.addHook('onRequest', async (_req, reply) => {
+      reply.header('Permissions-Policy', 'camera=(), microphone=(), geolocation=(), interest-cohort=()');
+    });
+
+    await app.register(rateLimit, {
+      global: false,
+      store: dbStore(db) as never,
+      keyGenerator: clientKey,
+      errorResponseBuilder: (_req, ctx) => Object.assign(new AppError('RATE_LIMITED', { count: Math.max(1, Math.ceil(ctx.ttl / 1000)) }), { statusCode: 429 }),
+    });
+
+    // Non-GET requests must come from our own pages: Origin (or Referer) when the browser sends one, and always the token.
+    app.addHook('preValidation', async (req) => {
+      if (SAFE_METHODS.has(req.method)) return;
+      if (req.routeOptions.config?.csrf === false) return;
+      const origin = req.headers.origin ?? (req.headers.referer ? safeOrigin(req.headers.referer) : undefined);
+      if (origin !== undefined && !sameOrigin(req, config, origin)) throw new AppError('BAD_ORIGIN');
+      const body = req.body as Record<string, unknown> | undefined;
+      const token = req.headers['x-csrf-token'] ?? (body && typeof body === 'object' ? body._csrf : undefined);
+      if (!app.verifyCsrf(req, token)) throw new AppError('CSRF');
+    });
+
+    // Pages of a signed-in resident never land in a shared cache or the back-forward cache of another person.
+    app.addHook('onSend', async (req, reply, payload) => {
+      if ((req.user || req.session) && !reply.hasHeader('cache-control')) reply.header('Cache-Control', 'no-store');
+      else if (!reply.hasHeader('cache-control') && String(reply.getHeader('content-type') ?? '').startsWith('text/html')) reply.header('Cache-Control', 'no-cache');
+      return payload;
+    });
+  },
+  { name: 'noper-security', dependencies: ['noper-session'] },
+);
+
+function safeOrigin(referer: string): string {
+  try {
+    return new URL(referer).origin;
+  } catch {
+    return 'null';
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    isOwnOrigin(req: FastifyRequest, origin: string): boolean;
+  }
+  interface FastifyContextConfig {
+    /** false only for routes that cannot carry a token (none in the core) */
+    csrf?: boolean;
+  }
+}
