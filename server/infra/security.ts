@@ -58,7 +58,12 @@ function sameOrigin(req: FastifyRequest, config: Config, origin: string): boolea
   if (o.origin === new URL(config.baseUrl).origin) return true;
   // The address the browser used for this very request (Host cannot be set by a cross-site page).
   const host = req.headers.host;
-  return !!host && (o.origin === `http://${host}` || o.origin === `https://${host}`);
+  if (!host) return false;
+  try {
+    return o.origin === new URL(`http://${host}`).origin || o.origin === new URL(`https://${host}`).origin;
+  } catch {
+    return false;
+  }
 }
 
 export default fp(
