@@ -66,10 +66,19 @@ export async function migrateAll(db: Db, features: FeatureDefinition[] = install
 }
 
 export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {
-  const features = opts.features ?? installedFeatures;
   const metrics = createMetrics();
   const handle: DbHandle = connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onQuery: metrics.onQuery });
+  try {
+    return await assemble(config, opts, handle, metrics);
+  } catch (err) {
+    // A refused boot (bad manifest, route without access, failed migration) must not leave the pool holding the process open.
+    await handle.close();
+    throw err;
+  }
+}
 
+async function assemble(config: Config, opts: BuildOptions, handle: DbHandle, metrics: ReturnType<typeof createMetrics>): Promise<FastifyInstance> {
+  const features = opts.features ?? installedFeatures;
   const app = Fastify({
     logger: opts.logger ?? { level: config.logLevel, redact: ['req.headers.cookie', 'req.headers.authorization', 'req.headers["x-csrf-token"]'] },
     trustProxy: config.trustProxy as boolean | string, // a hop count is accepted too
@@ -79,12 +88,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     forceCloseConnections: 'idle',
   });
 
-  try {
-    await migrateAll(handle.db, features);
-  } catch (err) {
-    await handle.close();
-    throw err;
-  }
+  await migrateAll(handle.db, features);
 
   const i18n = await createI18n();
   const bus = new EventBus(app.log);
@@ -120,7 +124,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
     brotliOptions: { params: { [zlib.BROTLI_PARAM_QUALITY]: 4 } },
   });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
-  await app.register(fastifyStatic, { root: PUBLIC_DIR, serve: false });
+  await app.register(fastifyStatic, { root: PUBLIC_DIR, serve: false, preCompressed: true });
   await app.register(metricsInfra, { metrics, pool: handle.pool, sockets: () => realtime.connections });
 
   // Request flow: session -> user, memberships, language; then the plugin gate and the route's access level.
@@ -162,9 +166,10 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
   // Static files: our CSS and icons, and htmx straight from its package (same origin, no CDN).
   app.get('/public/*', { config: { access: 'public' } }, async (req, reply) => {
     const file = (req.params as { '*': string })['*'];
-    reply.header('Cache-Control', 'public, max-age=604800');
-    if (file === 'vendor/htmx.min.js') return reply.sendFile('htmx.min.js', htmxDir);
-    return reply.sendFile(file);
+    // Asset URLs carry ?v=ASSET_VERSION, so browsers may keep them for a week.
+    const cache = { maxAge: '7d', cacheControl: true };
+    if (file === 'vendor/htmx.min.js') return reply.sendFile('htmx.min.js', htmxDir, cache);
+    return reply.sendFile(file, cache);
   });
 
   await app.register(healthRoutes);

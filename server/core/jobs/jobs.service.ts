@@ -61,7 +61,9 @@ export class JobService {
       try {
         await handler(payload, job);
       } finally {
-        await this.scheduleNext(name, job.run_at + 1);
+        // After this occurrence (its key names it), even if it ran late or was retried.
+        const occurrence = Number(job.idempotency_key?.split(':').pop()) || job.run_at;
+        await this.scheduleNext(name, occurrence + 1);
       }
     });
   }

@@ -79,10 +79,18 @@ export class RealtimeService {
 
   /** Closes the sockets of a session that ended (logout). */
   closeSession(sessionId: string): void {
-    for (const c of this.clients) if (c.sessionId === sessionId) c.socket.close(4001, 'session ended');
+    for (const c of this.clients) if (c.sessionId === sessionId) closeSocket(c.socket, 4001, 'session ended');
   }
 
   closeAll(): void {
-    for (const c of this.clients) c.socket.close(1001, 'server shutting down');
+    for (const c of this.clients) closeSocket(c.socket, 1001, 'server shutting down');
   }
+}
+
+/** A close frame, then the socket is cut if the peer does not answer it soon (ws would wait 30 s and hold the process). */
+export function closeSocket(socket: WebSocket, code: number, reason: string): void {
+  socket.close(code, reason);
+  setTimeout(() => {
+    if (socket.readyState !== socket.CLOSED) socket.terminate();
+  }, 1000).unref();
 }
