@@ -16,7 +16,7 @@ import { EventBus } from './features/events.ts';
 import { FeatureState, PEER_CHANNEL } from './features/state.ts';
 import { assertFeatureOn, migrateFeatures, navigation, registerFeatures } from './features/registry.ts';
 import { assertDeclared, hasAccess } from './features/access.ts';
-import type { FeatureDefinition } from './features/manifest.ts';
+import type { AccessLevel, FeatureDefinition } from './features/manifest.ts';
 import { AppError } from './errors.ts';
 import { createI18n, type I18n } from './infra/i18n.ts';
 import sessionInfra from './infra/session.ts';
@@ -36,8 +36,18 @@ import { getSetting } from './core/settings/settings.repository.ts';
 import { PUBLIC_DIR, ROOT } from './paths.ts';
 import { installedFeatures } from '../plugins/index.ts';
 
+export interface RouteInfo {
+  readonly method: string;
+  readonly url: string;
+  readonly access: AccessLevel;
+  readonly feature: string | undefined;
+  readonly websocket: boolean;
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
+    /** Every registered route with its access level (the access-matrix test walks it). */
+    routeTable: RouteInfo[];
     config: Config;
     db: Db;
     engine: Engine;
@@ -110,9 +120,24 @@ async function assemble(config: Config, opts: BuildOptions, handle: DbHandle, me
   app.decorate('realtime', realtime);
 
   // Every route must say who may call it; checked before any route exists, so a missing declaration stops the boot.
+  const routeTable: RouteInfo[] = [];
+  app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
-    if (route.method === 'HEAD' && route.config?.access === undefined && route.prefixTrailingSlash) return;
     assertDeclared(route.method, route.url, route.config?.access);
+    for (const method of [route.method].flat()) {
+      const config = route.config!; // plugin contexts add `feature` to this same object after this hook
+      routeTable.push({
+        method,
+        url: route.url,
+        websocket: !!(route as { websocket?: boolean }).websocket,
+        get access() {
+          return config.access!;
+        },
+        get feature() {
+          return config.feature;
+        },
+      });
+    }
   });
 
   // Plumbing: cookies before sessions, form bodies for no-JS forms, compression for every text response.

@@ -1,4 +1,5 @@
 // One validated, frozen Config built from the environment; nothing else in Noper reads process.env.
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 export const LANGUAGES = ['lb', 'fr', 'de', 'en'] as const;
@@ -79,8 +80,19 @@ const trustProxy = (raw: string, name: string): Config['trustProxy'] => {
   if (v === '' || v === 'false' || v === '0') return false;
   if (v === 'true') return true;
   if (/^\d+$/.test(v)) return Number(v);
-  if (!/^[0-9a-fA-F.:/, ]+$/.test(v)) fail(name, raw, 'expected false, true, a hop count, or comma-separated proxy addresses/CIDRs');
+  // Checked here, entry by entry: a bad address would otherwise stop the boot inside Fastify with a message that names no variable.
+  if (!v.split(',').every((e) => isProxyAddress(e.trim()))) fail(name, raw, 'expected false, true, a hop count, or comma-separated proxy addresses/CIDRs');
   return v;
+};
+
+/** An IP address, optionally with a /prefix length (or an IPv4 netmask), as Fastify's trustProxy (proxy-addr) reads it. */
+const isProxyAddress = (entry: string): boolean => {
+  const [addr = '', bits, ...rest] = entry.split('/');
+  const family = isIP(addr);
+  if (!family || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  if (/^\d+$/.test(bits)) return Number(bits) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(bits) === 4;
 };
 
 const bool = (raw: string, name: string): boolean => {

@@ -29,7 +29,13 @@ export async function serve(config: Config): Promise<FastifyInstance> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    // Port taken or not allowed: release the database (on PostgreSQL its pool and LISTEN clients would keep the process alive).
+    await app.close().catch(() => {});
+    throw err;
+  }
   app.log.info(`Noper is serving ${config.databaseUrl ? 'from PostgreSQL' : `from SQLite in ${config.dataDir}`} at ${config.baseUrl}`);
   return app;
 }

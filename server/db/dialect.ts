@@ -119,14 +119,18 @@ export function listenPeers(
     if (stopped) return;
     try {
       const c = await pool.connect();
+      // Stopped while connecting (a server closed right after it was built): hand the client back, or pool.end() waits for it forever.
+      if (stopped) return c.release(true);
       client = c;
       c.on('notification', (msg) => {
         if (msg.channel === channel && msg.payload !== undefined) onMessage(msg.payload);
       });
       c.on('error', (err) => {
+        // Already handed back by stop() (e.g. the database was dropped right after close): releasing twice throws from the pool.
+        if (client !== c) return;
+        client = undefined;
         onError(err);
         c.release(true);
-        if (client === c) client = undefined;
         retry = setTimeout(() => void start(true), 1000);
       });
       await c.query(`LISTEN "${channel.replace(/"/g, '')}"`);

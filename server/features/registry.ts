@@ -43,7 +43,8 @@ export async function registerFeatures(app: FastifyInstance, defs: FeatureDefini
       async (child) => {
         // Every route of the plugin carries its id, so the central access hook can apply the on/off gate.
         child.addHook('onRoute', (route) => {
-          route.config = { ...(route.config ?? {}), feature: id };
+          route.config ??= {};
+          route.config.feature = id;
         });
         await def.routes!(child, ctx);
       },

@@ -39,6 +39,8 @@ export default fp(
           requestId: err.status >= 500 ? req.id : undefined,
           showLogin: err.status === 401,
           next: req.method === 'GET' ? req.url : '/',
+          // A query parameter of its own: the address's own ?a=1&b=2 must survive inside /login?next=...
+          loginNext: encodeURIComponent(req.method === 'GET' ? req.url : '/'),
         }, err.status);
       } catch (renderErr) {
         // The page itself cannot be built (database gone?): plain text, still no stack trace.

@@ -13,8 +13,14 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** A rate-limit store in the database, so that every process of a commune counts together. */
 function dbStore(db: Db) {
   class DbStore {
-    constructor(readonly options: Record<string, unknown> = {}) {}
-    incr(key: string, cb: (err: Error | null, res?: { current: number; ttl: number }) => void, timeWindow: number) {
+    /** Each route's limit counts apart (as @fastify/rate-limit's own stores do): `POST /login|<ip>`. */
+    private readonly prefix: string;
+    constructor(readonly options: Record<string, unknown> = {}) {
+      const route = options.routeInfo as { method?: string | string[]; url?: string } | undefined;
+      this.prefix = route?.url ? `${[route.method ?? ''].flat().join(',')} ${route.url}|` : '';
+    }
+    incr(client: string, cb: (err: Error | null, res?: { current: number; ttl: number }) => void, timeWindow: number) {
+      const key = this.prefix + client;
       const now = Date.now();
       const resetAt = now + timeWindow;
       sql<{ count: number; reset_at: number }>`
@@ -30,7 +36,8 @@ function dbStore(db: Db) {
         })
         .catch((err: Error) => cb(err));
     }
-    read(key: string, cb: (err: Error | null, res?: { current: number; ttl: number }) => void) {
+    read(client: string, cb: (err: Error | null, res?: { current: number; ttl: number }) => void) {
+      const key = this.prefix + client;
       const now = Date.now();
       db.selectFrom('rate_limits').select(['count', 'reset_at']).where('key', '=', key).executeTakeFirst()
         .then((row) => cb(null, !row || row.reset_at <= now ? { current: 0, ttl: 0 } : { current: row.count, ttl: row.reset_at - now }))

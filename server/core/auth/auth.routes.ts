@@ -5,9 +5,10 @@ import { isLang } from '../../infra/i18n.ts';
 import { authenticate } from './auth.service.ts';
 import { setUserLang } from './users.repository.ts';
 
-/** Only our own paths: never an absolute URL or //host (open redirect). */
+/** Only our own paths: never an absolute URL or //host (open redirect). Browsers drop tabs and newlines inside URLs ("/\t/host" is "//host"), so no control characters either. */
 export function safeNext(next: unknown): string {
   if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || next.length > 500) return '/';
+  if (/[\u0000-\u001f\u007f]/.test(next)) return '/';
   return next;
 }
 
