@@ -3,11 +3,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createInterface } from 'node:readline';
 import { ConfigError, ENV_VARS, loadConfig, type Config } from '../server/config.ts';
 import { OperatorError } from '../server/errors.ts';
-import { connect, type DbHandle } from '../server/db/dialect.ts';
-import { migrateAll } from '../server/app.ts';
-import { FeatureState, COMMUNE } from '../server/features/state.ts';
-import { AccountInputError, createAdmin } from '../server/core/auth/auth.service.ts';
-import { installedFeatures } from '../plugins/index.ts';
+import type { DbHandle } from '../server/db/dialect.ts';
+// The server's modules are loaded only by the commands that need them, so `--help` and usage errors answer at once.
 
 class UsageError extends Error {}
 
@@ -48,6 +45,8 @@ function parse(args: string[], options: ParseArgsConfig['options'] = {}): { posi
 }
 
 async function withDb<T>(config: Config, fn: (h: DbHandle) => Promise<T>): Promise<T> {
+  const { connect } = await import('../server/db/dialect.ts');
+  const { migrateAll } = await import('../server/app.ts');
   const handle = connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
   try {
     await migrateAll(handle.db);
@@ -122,8 +121,17 @@ export async function run(argv: string[], env: Record<string, string | undefined
     case 'serve': {
       const { positionals } = parse(rest);
       if (positionals.length) throw new UsageError(`serve takes no arguments (got "${positionals[0]}")`);
+      const config = loadConfig(env);
       const { serve } = await import('../server/main.ts');
-      await serve(loadConfig(env));
+      try {
+        await serve(config);
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code === 'EADDRINUSE') throw new OperatorError(`Port ${config.port} on ${config.host} is already in use.`, { help: 'stop the other program or set PORT to a free port' });
+        if (code === 'EACCES') throw new OperatorError(`Not allowed to listen on ${config.host}:${config.port}.`, { help: 'use a port above 1023 or run behind a reverse proxy' });
+        if (code === 'EADDRNOTAVAIL') throw new OperatorError(`HOST=${config.host} is not an address of this machine.`, { help: 'use 127.0.0.1, 0.0.0.0 or one of its addresses' });
+        throw err;
+      }
       return -1; // keeps running
     }
     case 'migrate': {
@@ -141,6 +149,8 @@ export async function run(argv: string[], env: Record<string, string | undefined
       if (sub !== 'list' && !id) throw new UsageError(`plugins ${sub} needs a plugin id`);
       if (extra || (sub === 'list' && id)) throw new UsageError('too many arguments');
       const config = loadConfig(env);
+      const { FeatureState, COMMUNE } = await import('../server/features/state.ts');
+      const { installedFeatures } = await import('../plugins/index.ts');
       return withDb(config, async (handle) => {
         const state = new FeatureState(handle, installedFeatures);
         await state.refresh();
@@ -169,6 +179,7 @@ export async function run(argv: string[], env: Record<string, string | undefined
       if (typeof values.email !== 'string' || !values.email) throw new UsageError('admin create needs --email');
       const config = loadConfig(env);
       const password = await readPassword();
+      const { AccountInputError, createAdmin } = await import('../server/core/auth/auth.service.ts');
       return withDb(config, async (handle) => {
         try {
           const user = await createAdmin(handle.db, { email: values.email as string, name: values.name as string | undefined, password });

@@ -219,6 +219,17 @@ async function assemble(config: Config, opts: BuildOptions, handle: DbHandle, me
     (err) => app.log.warn({ err }, 'realtime listener lost its connection; reconnecting'),
   );
 
+  // Housekeeping: ended sessions, spent rate-limit windows and old finished jobs leave the database every hour.
+  jobs.every('core.cleanup', '17 * * * *', async () => {
+    const now = Date.now();
+    const day = 86_400_000;
+    await handle.db
+      .deleteFrom('sessions')
+      .where((eb) => eb.or([eb('last_seen_at', '<', now - config.sessionInactivityDays * day), eb('created_at', '<', now - config.sessionMaxDays * day)]))
+      .execute();
+    await handle.db.deleteFrom('rate_limits').where('reset_at', '<', now).execute();
+    await handle.db.deleteFrom('jobs').where('done_at', '<', now - 30 * day).execute();
+  });
   if (opts.runJobs) app.addHook('onReady', async () => jobs.start());
   app.addHook('preClose', async () => {
     realtime.closeAll();

@@ -38,8 +38,11 @@ interface VarSpec<T> {
   parse: (raw: string, name: string) => T;
 }
 
+/** The value as it may appear in an error line: a password inside a URL is never printed. */
+const shown = (raw: string) => JSON.stringify(raw.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@'));
+
 const fail = (name: string, raw: string, why: string): never => {
-  throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: ${why}`);
+  throw new ConfigError(`${name}=${shown(raw)} is not valid: ${why}`);
 };
 
 const intIn = (min: number, max: number) => (raw: string, name: string): number => {
@@ -80,8 +83,9 @@ const trustProxy = (raw: string, name: string): Config['trustProxy'] => {
   if (v === '' || v === 'false' || v === '0') return false;
   if (v === 'true') return true;
   if (/^\d+$/.test(v)) return Number(v);
+  const KEYWORDS = ['loopback', 'linklocal', 'uniquelocal'];
   // Checked here, entry by entry: a bad address would otherwise stop the boot inside Fastify with a message that names no variable.
-  if (!v.split(',').every((e) => isProxyAddress(e.trim()))) fail(name, raw, 'expected false, true, a hop count, or comma-separated proxy addresses/CIDRs');
+  if (!v.split(',').every((e) => KEYWORDS.includes(e.trim()) || isProxyAddress(e.trim()))) fail(name, raw, 'expected false, true, a hop count, or comma-separated proxy addresses/CIDRs');
   return v;
 };
 
@@ -117,7 +121,7 @@ export const ENV_VARS = {
   TZ_COMMUNE: { default: 'Europe/Luxembourg', describe: "the commune's time zone", parse: timeZone },
   DEFAULT_LANG: { default: 'lb', describe: 'lb, fr, de or en', parse: oneOf(LANGUAGES) },
   COMMUNE_NAME: { default: 'Noper', describe: "the commune's name in the header until set by an admin", parse: text },
-  TRUST_PROXY: { default: 'false', describe: 'false, or the reverse proxy addresses/hops whose X-Forwarded-For is trusted', parse: trustProxy },
+  TRUST_PROXY: { default: 'false', describe: 'false, or the reverse proxy addresses/CIDRs (or loopback, linklocal, uniquelocal) or hop count whose X-Forwarded-For is trusted', parse: trustProxy },
   SESSION_INACTIVITY_DAYS: { default: '30', describe: 'a session ends after this many days unused', parse: intIn(1, 365) },
   SESSION_MAX_DAYS: { default: '365', describe: 'a session ends after this many days whatever happens', parse: intIn(1, 3650) },
   SECURE_COOKIES: { default: undefined, describe: 'true/false; default: true when BASE_URL is https', parse: bool },

@@ -115,29 +115,44 @@ export function listenPeers(
   let stopped = false;
   let client: pg.PoolClient | undefined;
   let retry: NodeJS.Timeout | undefined;
+  // One retry at a time, whichever of the error event and the failed LISTEN notices the loss first.
+  const scheduleRetry = () => {
+    if (stopped || retry) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      void start(true);
+    }, 1000);
+  };
+  const drop = (c: pg.PoolClient, err: unknown) => {
+    // Already handed back by stop() (e.g. the database was dropped right after close): releasing twice throws from the pool.
+    if (client !== c) return;
+    client = undefined;
+    onError(err);
+    c.release(true);
+    scheduleRetry();
+  };
   const start = async (isRetry: boolean) => {
     if (stopped) return;
+    let c: pg.PoolClient;
     try {
-      const c = await pool.connect();
-      // Stopped while connecting (a server closed right after it was built): hand the client back, or pool.end() waits for it forever.
-      if (stopped) return c.release(true);
-      client = c;
-      c.on('notification', (msg) => {
-        if (msg.channel === channel && msg.payload !== undefined) onMessage(msg.payload);
-      });
-      c.on('error', (err) => {
-        // Already handed back by stop() (e.g. the database was dropped right after close): releasing twice throws from the pool.
-        if (client !== c) return;
-        client = undefined;
-        onError(err);
-        c.release(true);
-        retry = setTimeout(() => void start(true), 1000);
-      });
+      c = await pool.connect();
+    } catch (err) {
+      onError(err);
+      scheduleRetry();
+      return;
+    }
+    // Stopped while connecting (a server closed right after it was built): hand the client back, or pool.end() waits for it forever.
+    if (stopped) return c.release(true);
+    client = c;
+    c.on('notification', (msg) => {
+      if (msg.channel === channel && msg.payload !== undefined) onMessage(msg.payload);
+    });
+    c.on('error', (err) => drop(c, err));
+    try {
       await c.query(`LISTEN "${channel.replace(/"/g, '')}"`);
       if (isRetry) onReconnect();
     } catch (err) {
-      onError(err);
-      if (!stopped) retry = setTimeout(() => void start(true), 1000);
+      drop(c, err);
     }
   };
   void start(false);

@@ -93,6 +93,47 @@ export class FeatureState {
     return out;
   }
 
+  /** Validates values against the manifest's settings and stores them (commune-wide or for one neighbourhood). Returns the problems, empty when saved. */
+  async setSettings(id: string, values: Record<string, unknown>, opts: { scope?: string; actorId?: string | null } = {}): Promise<string[]> {
+    const specs: Record<string, SettingSpec> = this.defs.get(id)?.manifest.settings ?? {};
+    const problems: string[] = [];
+    const clean: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(values)) {
+      const spec = specs[k];
+      if (!spec) {
+        problems.push(`${k}: unknown setting`);
+        continue;
+      }
+      if (spec.type === 'boolean' && typeof v !== 'boolean') problems.push(`${k}: expected true or false`);
+      else if (spec.type === 'integer' && (!Number.isInteger(v) || (spec.min !== undefined && (v as number) < spec.min) || (spec.max !== undefined && (v as number) > spec.max)))
+        problems.push(`${k}: expected a whole number${spec.min !== undefined ? ` from ${spec.min}` : ''}${spec.max !== undefined ? ` to ${spec.max}` : ''}`);
+      else if (spec.type === 'string' && (typeof v !== 'string' || (spec.maxLength !== undefined && v.length > spec.maxLength) || (spec.enum && !spec.enum.includes(v))))
+        problems.push(`${k}: expected ${spec.enum ? `one of ${spec.enum.join(', ')}` : 'a text'}`);
+      else clean[k] = v;
+    }
+    if (problems.length) return problems;
+    const scope = opts.scope ?? COMMUNE;
+    const now = Date.now();
+    await this.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('feature_state').select(['settings', 'enabled']).where('feature_id', '=', id).where('scope', '=', scope).executeTakeFirst();
+      const merged = JSON.stringify({ ...(row?.settings ? JSON.parse(row.settings) : {}), ...clean });
+      const enabled = row ? row.enabled : scope === COMMUNE ? (this.communeEnabled(id) ? 1 : 0) : 1;
+      await trx
+        .insertInto('feature_state')
+        .values({ feature_id: id, scope, enabled, settings: merged, updated_at: now, updated_by: opts.actorId ?? null })
+        .onConflict((oc) => oc.columns(['feature_id', 'scope']).doUpdateSet({ settings: merged, updated_at: now, updated_by: opts.actorId ?? null }))
+        .execute();
+      await trx
+        .insertInto('audit_log')
+        .values({ id: newId(), at: now, actor_id: opts.actorId ?? null, action: 'feature.settings', subject: id, detail: JSON.stringify({ scope, ...clean }) })
+        .execute();
+    });
+    await notifyPeers(this.db, this.handle.engine, PEER_CHANNEL, 'feature_state');
+    this.dirty = true;
+    await this.refresh();
+    return [];
+  }
+
   /** Switches a plugin on or off (commune-wide or for one neighbourhood), logs it, and tells the other processes. */
   async set(id: string, enabled: boolean, opts: { scope?: string; actorId?: string | null } = {}): Promise<void> {
     if (!this.defs.has(id)) throw new Error(`unknown feature plugin ${id}`);

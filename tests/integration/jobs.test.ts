@@ -91,3 +91,22 @@ t.test('two runners never run the same job twice', async (t) => {
   const numbers = ran.map((r) => Number(r.split(':')[1])).sort((x, y) => x - y);
   t.same(numbers, [...Array(20).keys()], 'each job ran exactly once');
 });
+
+t.test('the hourly housekeeping job removes ended sessions and spent rate-limit windows, and keeps live ones', async (t) => {
+  const { app } = await build(t);
+  const now = Date.now();
+  const day = 86_400_000;
+  await app.db.insertInto('users').values({ id: 'u1', email: 'u1@example.lu', name: 'U', password_hash: 'x', role: 'resident', lang: null, created_at: now, disabled_at: null }).execute();
+  await app.db.insertInto('sessions').values([
+    { id: 'old', secret_hash: 'x', user_id: 'u1', created_at: now - 40 * day, last_seen_at: now - 31 * day },
+    { id: 'live', secret_hash: 'x', user_id: 'u1', created_at: now - 40 * day, last_seen_at: now - day },
+  ]).execute();
+  await app.db.insertInto('rate_limits').values([
+    { key: 'spent', count: 3, reset_at: now - 1000 },
+    { key: 'current', count: 3, reset_at: now + 60_000 },
+  ]).execute();
+  await app.jobs.schedule('core.cleanup', {});
+  t.equal(await app.jobs.runDue(), 1);
+  t.same((await app.db.selectFrom('sessions').select('id').execute()).map((r) => r.id), ['live']);
+  t.same((await app.db.selectFrom('rate_limits').select('key').execute()).map((r) => r.key), ['current']);
+});
