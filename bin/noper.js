@@ -3,10 +3,12 @@
 import { existsSync } from 'node:fs';
 
 const dist = new URL('../dist/bin/noper.js', import.meta.url);
+let cli;
 if (existsSync(dist)) {
-  await import(dist.href);
+  cli = await import(dist.href);
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  await import(new URL('./noper.ts', import.meta.url).href);
+  cli = await import(new URL('./noper.ts', import.meta.url).href);
 }
+await cli.main();

@@ -1,6 +1,8 @@
 // The command line: serve, migrate, plugins, admin. Exit 0 on success, 1 on a user error (one line, no stack), 2 on a usage error.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createInterface } from 'node:readline';
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { ConfigError, ENV_VARS, loadConfig, type Config } from '../server/config.ts';
 import { OperatorError } from '../server/errors.ts';
 import type { DbHandle } from '../server/db/dialect.ts';
@@ -195,26 +197,27 @@ export async function run(argv: string[], env: Record<string, string | undefined
   return 2;
 }
 
-const isMain = process.argv[1] && /noper\.(ts|js)$/.test(process.argv[1]);
-if (isMain) {
-  run(process.argv.slice(2)).then(
-    (code) => {
-      if (code >= 0) process.exitCode = code;
-    },
-    (err: unknown) => {
-      if (err instanceof UsageError) {
-        console.error(`noper: ${err.message}\nRun 'noper --help' for usage.`);
-        process.exitCode = 2;
-      } else if (err instanceof ConfigError) {
-        console.error(`noper: ${err.message}`);
-        process.exitCode = 1;
-      } else if (err instanceof OperatorError) {
-        console.error(`noper: ${err.oneLine()}`);
-        process.exitCode = 1;
-      } else {
-        console.error(`noper: unexpected error: ${err instanceof Error ? err.message : String(err)}`);
-        process.exitCode = 1;
-      }
-    },
-  );
+/** Runs the command line with the process's arguments and sets the exit code; bin/noper.js calls this. */
+export async function main(argv = process.argv.slice(2)): Promise<void> {
+  try {
+    const code = await run(argv);
+    if (code >= 0) process.exitCode = code;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`noper: ${err.message}\nRun 'noper --help' for usage.`);
+      process.exitCode = 2;
+    } else if (err instanceof ConfigError) {
+      console.error(`noper: ${err.message}`);
+      process.exitCode = 1;
+    } else if (err instanceof OperatorError) {
+      console.error(`noper: ${err.oneLine()}`);
+      process.exitCode = 1;
+    } else {
+      console.error(`noper: unexpected error: ${err instanceof Error ? err.message : String(err)}`);
+      process.exitCode = 1;
+    }
+  }
 }
+
+// Run directly (`tsx bin/noper.ts ...`); through bin/noper.js (npx, npm start) the shim calls main().
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) void main();

@@ -1,6 +1,10 @@
 // The command line as an operator meets it, each run in a process of its own on a fresh DATA_DIR (and database):
 // help, exit codes (0 success, 1 user error on one line without a stack trace, 2 usage error), admin create, migrate, serve.
 import net from 'node:net';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { ROOT } from '../../server/paths.ts';
 import { once } from 'node:events';
 import t from 'tap';
 import { sql } from 'kysely';
@@ -9,7 +13,7 @@ import { migrationTable } from '../../server/db/migrator.ts';
 import { verifyPassword } from '../../server/core/auth/passwords.ts';
 import { coreMigrations } from '../../migrations/index.ts';
 import { Client, build, freshEnv, type TestEnv } from '../helpers/app.ts';
-import { finished, freePort, lines, noper, poll, start, type Ran } from '../helpers/cli.ts';
+import { childEnv, finished, freePort, lines, noper, poll, start, type Ran } from '../helpers/cli.ts';
 
 type T = Parameters<Parameters<typeof t.test>[0]>[0];
 
@@ -118,6 +122,15 @@ t.test('admin create without --email is a usage error: exit 2', async (t) => {
 t.test('PORT=abc noper serve exits 1 with one line naming PORT and no stack trace', async (t) => {
   const env = await freshEnv(t);
   const ran = await noper(['serve'], { env: { ...env.env, PORT: 'abc' } });
+  userError(t, ran, /PORT/);
+});
+
+t.test('through a link without .js, as npx and npm install it, the command line still runs and exits 1 on PORT=abc', async (t) => {
+  const env = await freshEnv(t);
+  const dir = t.testdir({});
+  const link = path.join(dir, 'noper');
+  fs.symlinkSync(path.join(ROOT, 'bin', 'noper.js'), link);
+  const ran = await finished(spawn(process.execPath, [link, 'serve'], { cwd: dir, env: childEnv({ ...env.env, PORT: 'abc' }), stdio: ['ignore', 'pipe', 'pipe'] }));
   userError(t, ran, /PORT/);
 });
 
