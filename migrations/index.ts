@@ -8,6 +8,10 @@ import * as m05 from './2026120305_feature_state.ts';
 import * as m06 from './2026120306_jobs.ts';
 import * as m07 from './2026120307_rate_limits.ts';
 import * as m08 from './2026120308_audit_log.ts';
+import * as m09 from './2026120309_addresses.ts';
+import * as m10 from './2026120310_neighborhood_areas.ts';
+import * as m11 from './2026120311_residents.ts';
+import * as m12 from './2026120312_letter_codes.ts';
 
 export const coreMigrations: Record<string, Migration> = {
   '2026120301_settings': m01,
@@ -18,4 +22,8 @@ export const coreMigrations: Record<string, Migration> = {
   '2026120306_jobs': m06,
   '2026120307_rate_limits': m07,
   '2026120308_audit_log': m08,
+  '2026120309_addresses': m09,
+  '2026120310_neighborhood_areas': m10,
+  '2026120311_residents': m11,
+  '2026120312_letter_codes': m12,
 };

@@ -18,6 +18,8 @@ export interface UsersTable {
   lang: string | null;
   created_at: number;
   disabled_at: number | null;
+  address_id: Generated<string | null>;
+  review_reason: Generated<string | null>;
 }
 
 export interface SessionsTable {
@@ -33,6 +35,51 @@ export interface NeighborhoodsTable {
   slug: string;
   name: string;
   created_at: number;
+  geometry: Generated<string | null>; // GeoJSON
+  bbox: Generated<string | null>; // JSON [minLon, minLat, maxLon, maxLat]
+  rules: Generated<string | null>; // JSON NeighborhoodRules
+  source_name: Generated<string | null>;
+}
+
+export interface NeighborhoodLinksTable {
+  a_id: string;
+  b_id: string;
+  kind: 'computed' | 'added' | 'removed';
+}
+
+export interface AddressesTable {
+  id: string;
+  source: 'caclr' | 'generic';
+  external_id: string;
+  street: string;
+  number: string;
+  number_sort: number;
+  postcode: string;
+  locality: string;
+  commune: string | null;
+  designation: string | null;
+  lon: number | null;
+  lat: number | null;
+  point_kind: 'exact' | 'approximate' | null;
+  search_key: string;
+  neighborhood_id: string | null;
+  assigned_by: 'point' | 'rule' | 'manual' | null;
+  review: 'unassigned' | 'ambiguous' | null;
+  candidates: string | null;
+  retired_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface LetterCodesTable {
+  id: string;
+  address_id: string;
+  code_hash: string;
+  max_uses: number;
+  uses: Generated<number>;
+  expires_at: number;
+  revoked_at: number | null;
+  created_at: number;
 }
 
 export type MembershipRole = 'member' | 'moderator';
@@ -43,6 +90,8 @@ export interface MembershipsTable {
   role: MembershipRole;
   verified_at: number | null;
   created_at: number;
+  verified_by: Generated<'letter' | 'vouch' | 'counter' | null>;
+  verified_note: Generated<string | null>;
 }
 
 export interface FeatureStateTable {
@@ -96,6 +145,9 @@ export interface Database {
   jobs: JobsTable;
   rate_limits: RateLimitsTable;
   audit_log: AuditLogTable;
+  addresses: AddressesTable;
+  neighborhood_links: NeighborhoodLinksTable;
+  letter_codes: LetterCodesTable;
 }
 
 export type Db = Kysely<Database>;
@@ -110,3 +162,5 @@ export type Session = Selectable<SessionsTable>;
 export type Neighborhood = Selectable<NeighborhoodsTable>;
 export type Membership = Selectable<MembershipsTable>;
 export type Job = Selectable<JobsTable>;
+export type Address = Selectable<AddressesTable>;
+export type NewAddress = Insertable<AddressesTable>;

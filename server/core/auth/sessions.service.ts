@@ -54,6 +54,7 @@ export class SessionService {
       .select([
         'sessions.id as s_id', 'sessions.secret_hash', 'sessions.user_id', 'sessions.created_at as s_created_at', 'sessions.last_seen_at',
         'users.id', 'users.email', 'users.name', 'users.password_hash', 'users.role', 'users.lang', 'users.created_at', 'users.disabled_at',
+        'users.address_id', 'users.review_reason',
       ])
       .where('sessions.id', '=', id)
       .executeTakeFirst();
@@ -72,7 +73,7 @@ export class SessionService {
     }
     const user: User = {
       id: row.id, email: row.email, name: row.name, password_hash: row.password_hash, role: row.role,
-      lang: row.lang, created_at: row.created_at, disabled_at: row.disabled_at,
+      lang: row.lang, created_at: row.created_at, disabled_at: row.disabled_at, address_id: row.address_id, review_reason: row.review_reason,
     };
     return { session, user };
   }
