@@ -15,8 +15,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('locality', 'text', (c) => c.notNull())
     .addColumn('commune', 'text')
     .addColumn('designation', 'text')
-    .addColumn('lon', 'real')
-    .addColumn('lat', 'real')
+    .addColumn('lon', 'double precision')
+    .addColumn('lat', 'double precision')
     .addColumn('point_kind', 'text') // exact | approximate
     .addColumn('search_key', 'text', (c) => c.notNull())
     .addColumn('neighborhood_id', 'text', (c) => c.references('neighborhoods.id').onDelete('set null'))

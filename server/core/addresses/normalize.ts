@@ -31,5 +31,5 @@ export function numberSortKey(number: string): number {
 
 /** How an address is written on a letter or a list. */
 export function formatAddress(a: { street: string; number: string; postcode: string; locality: string }): string {
-  return `${a.number ? `${a.number}, ` : ''}${a.street}, L-${a.postcode} ${a.locality}`;
+  return `${a.number ? `${a.number}, ` : ''}${a.street}, ${a.postcode ? `L-${a.postcode} ` : ''}${a.locality}`;
 }
