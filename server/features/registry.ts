@@ -73,7 +73,10 @@ export function navigation(app: FastifyInstance, req: FastifyRequest): NavItem[]
       add(`/${def.manifest.id}/${entry.path}`, req.t(entry.label, { ns: def.manifest.id }));
     }
   }
-  if (req.user?.role === 'admin') add('/admin/plugins', req.t('admin:nav.plugins'));
+  if (req.user?.role === 'admin') {
+    add('/admin/neighborhoods', req.t('admin:nav.neighborhoods'));
+    add('/admin/plugins', req.t('admin:nav.plugins'));
+  }
   return items;
 }
 
