@@ -7,8 +7,10 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
+# Dependencies first (native addons compile here), so a code change does not rebuild them.
+RUN npm ci --no-audit --no-fund --ignore-scripts \
+ && npm rebuild better-sqlite3 esbuild sharp
 COPY tsconfig.json tsconfig.build.json ./
-# npm ci runs "prepare" (tsc), which needs the sources: copy them first.
 COPY bin ./bin
 COPY server ./server
 COPY migrations ./migrations
@@ -16,7 +18,7 @@ COPY plugins ./plugins
 COPY views ./views
 COPY locales ./locales
 COPY public ./public
-RUN npm ci --no-audit --no-fund \
+RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
 # --- run
@@ -26,8 +28,10 @@ ENV NODE_ENV=production \
     PORT=3000 \
     DATA_DIR=/data
 WORKDIR /app
-COPY --from=build --chown=node:node /app /app
-RUN mkdir -p /data && chown node:node /data
+# The code belongs to root (read-only for the server); only /data is the server's to write.
+COPY --from=build /app /app
+RUN mkdir -p /data && chown node:node /data \
+ && ln -s /app/bin/noper.js /usr/local/bin/noper
 USER node
 VOLUME ["/data"]
 EXPOSE 3000

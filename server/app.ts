@@ -1,5 +1,7 @@
 // buildApp(config): the whole Noper server, infrastructure first, then the core areas, then the feature plugins. No listen, no env reads.
 import path from 'node:path';
+import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
@@ -9,7 +11,7 @@ import fastifyStatic from '@fastify/static';
 import { constants as zlib } from 'node:zlib';
 import type { Config } from './config.ts';
 import { connect, listenPeers, type DbHandle, type Engine } from './db/dialect.ts';
-import type { Db } from './db/database.ts';
+import type { Db, Trx } from './db/database.ts';
 import { migrateUp } from './db/migrator.ts';
 import { coreMigrations } from '../migrations/index.ts';
 import { EventBus } from './features/events.ts';
@@ -29,8 +31,13 @@ import { MailService } from './core/mail/mail.service.ts';
 import { RealtimeService, REALTIME_CHANNEL } from './core/realtime/realtime.service.ts';
 import realtimeRoutes from './core/realtime/realtime.routes.ts';
 import authRoutes from './core/auth/auth.routes.ts';
+import registrationRoutes from './core/auth/registration.routes.ts';
+import addressRoutes from './core/addresses/addresses.routes.ts';
+import verificationRoutes from './core/verification/verification.routes.ts';
+import boardRoutes from './core/board/board.routes.ts';
 import homeRoutes from './core/home/home.routes.ts';
 import adminPluginRoutes from './core/admin/plugins.routes.ts';
+import adminNeighborhoodRoutes from './core/admin/neighborhoods.routes.ts';
 import healthRoutes from './core/health/health.routes.ts';
 import { getSetting } from './core/settings/settings.repository.ts';
 import { PUBLIC_DIR, ROOT } from './paths.ts';
@@ -57,6 +64,7 @@ declare module 'fastify' {
     jobs: JobService;
     mail: MailService;
     realtime: RealtimeService;
+    transaction<T>(fn: (trx: Trx) => Promise<T>): Promise<T>;
   }
 }
 
@@ -77,9 +85,17 @@ export async function migrateAll(db: Db, features: FeatureDefinition[] = install
 
 export async function buildApp(config: Config, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const metrics = createMetrics();
-  const handle: DbHandle = connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onQuery: metrics.onQuery });
+  let log: { warn: (o: object, m: string) => void } | undefined;
+  const handle: DbHandle = connect({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    onQuery: metrics.onQuery,
+    onPoolError: (err) => log?.warn({ err }, 'an idle database connection failed; the pool replaces it'),
+  });
   try {
-    return await assemble(config, opts, handle, metrics);
+    const app = await assemble(config, opts, handle, metrics);
+    log = app.log;
+    return app;
   } catch (err) {
     // A refused boot (bad manifest, route without access, failed migration) must not leave the pool holding the process open.
     await handle.close();
@@ -94,6 +110,8 @@ async function assemble(config: Config, opts: BuildOptions, handle: DbHandle, me
     trustProxy: config.trustProxy as boolean | string, // a hop count is accepted too
     bodyLimit: 1024 * 1024,
     requestIdHeader: false,
+    // Unique across processes: the id shown on an error page finds the one log line.
+    genReqId: () => randomUUID(),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     forceCloseConnections: 'idle',
   });
@@ -103,6 +121,7 @@ async function assemble(config: Config, opts: BuildOptions, handle: DbHandle, me
   const i18n = await createI18n();
   const bus = new EventBus(app.log);
   const state = new FeatureState(handle, features);
+  state.onSwitch = (e) => bus.emit('feature.switched', e);
   await state.refresh();
   const jobs = new JobService(handle.db, handle.engine, app.log, config.tzCommune);
   const mail = new MailService(config);
@@ -118,6 +137,8 @@ async function assemble(config: Config, opts: BuildOptions, handle: DbHandle, me
   app.decorate('jobs', jobs);
   app.decorate('mail', mail);
   app.decorate('realtime', realtime);
+  // Core services write through this: events emitted inside reach listeners only after the commit.
+  app.decorate('transaction', <T>(fn: (trx: Trx) => Promise<T>) => bus.deferUntilCommit(() => handle.db.transaction().execute(fn)));
 
   // Every route must say who may call it; checked before any route exists, so a missing declaration stops the boot.
   const routeTable: RouteInfo[] = [];
@@ -152,8 +173,9 @@ async function assemble(config: Config, opts: BuildOptions, handle: DbHandle, me
   await app.register(fastifyStatic, { root: PUBLIC_DIR, serve: false, preCompressed: true });
   await app.register(metricsInfra, { metrics, pool: handle.pool, sockets: () => realtime.connections });
 
-  // Request flow: session -> user, memberships, language; then the plugin gate and the route's access level.
+  // Request flow: session -> user, memberships, language; security headers (so refusals carry them too); then the plugin gate and the route's access level.
   await app.register(sessionInfra, { config, db: handle.db, i18n });
+  await app.register(securityInfra, { config, db: handle.db });
   app.addHook('onRequest', async (req) => {
     const access = req.routeOptions.config?.access;
     if (!access) return; // 404 handler
@@ -165,7 +187,6 @@ async function assemble(config: Config, opts: BuildOptions, handle: DbHandle, me
       throw new AppError(access === 'admin' ? 'FORBIDDEN' : 'NOT_FOUND');
     }
   });
-  await app.register(securityInfra, { config, db: handle.db });
   await app.register(viewInfra);
   await app.register(errorsInfra, { i18n, defaultLang: config.defaultLang });
 
@@ -181,7 +202,7 @@ async function assemble(config: Config, opts: BuildOptions, handle: DbHandle, me
       user: req.user ? { name: req.user.name, isAdmin: req.user.role === 'admin' } : undefined,
       nav: req.user ? navigation(app, req) : [],
       csrf: req.csrfToken(),
-      next: req.url,
+      next: withoutLang(req.url),
       languages: languageChoices().map((l) => ({ ...l, current: l.code === req.lang, href: withLang(req.url, l.code) })),
       assetVersion: ASSET_VERSION,
       title: t('common:app.name'),
@@ -200,7 +221,12 @@ async function assemble(config: Config, opts: BuildOptions, handle: DbHandle, me
   await app.register(healthRoutes);
   await app.register(homeRoutes);
   await app.register(authRoutes);
+  await app.register(registrationRoutes);
+  await app.register(addressRoutes);
+  await app.register(verificationRoutes);
+  await app.register(boardRoutes);
   await app.register(adminPluginRoutes);
+  await app.register(adminNeighborhoodRoutes);
   await app.register(realtimeRoutes);
   await registerFeatures(app, features, { db: handle.db, engine: handle.engine, i18n, bus, state, jobs, mail, realtime, log: app.log });
 
@@ -231,7 +257,15 @@ async function assemble(config: Config, opts: BuildOptions, handle: DbHandle, me
     await handle.db.deleteFrom('jobs').where('done_at', '<', now - 30 * day).execute();
   });
   if (opts.runJobs) app.addHook('onReady', async () => jobs.start());
+  // Each process checks its own sockets: a session that ended anywhere closes its live updates within a minute.
+  let sweeper: NodeJS.Timeout | undefined;
+  app.addHook('onReady', async () => {
+    sweeper = setInterval(() => {
+      realtime.sweep((ids) => app.sessions.alive(ids)).catch((err) => app.log.warn({ err }, 'socket sweep failed'));
+    }, SOCKET_SWEEP_MS).unref();
+  });
   app.addHook('preClose', async () => {
+    if (sweeper) clearInterval(sweeper);
     realtime.closeAll();
   });
   app.addHook('onClose', async () => {
@@ -246,8 +280,21 @@ async function assemble(config: Config, opts: BuildOptions, handle: DbHandle, me
   return app;
 }
 
-/** Bumped with each release so browsers fetch new CSS and scripts. */
-export const ASSET_VERSION = '1';
+const SOCKET_SWEEP_MS = 30_000;
+
+/** Changes whenever our CSS or the htmx version changes, so browsers fetch new assets (they are cached a week). */
+export const ASSET_VERSION = createHash('sha256')
+  .update(fs.readFileSync(path.join(PUBLIC_DIR, 'app.css')))
+  .update(JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', 'htmx.org', 'package.json'), 'utf8')).version)
+  .digest('hex')
+  .slice(0, 10);
+
+/** The page to come back to after the language form: its own ?lang= would undo the choice. */
+function withoutLang(url: string): string {
+  const u = new URL(url, 'http://x');
+  u.searchParams.delete('lang');
+  return u.pathname + u.search;
+}
 
 function withLang(url: string, lang: string): string {
   const u = new URL(url, 'http://x');

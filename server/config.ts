@@ -39,7 +39,12 @@ interface VarSpec<T> {
 }
 
 /** The value as it may appear in an error line: a password inside a URL is never printed. */
-const shown = (raw: string) => JSON.stringify(raw.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@'));
+const shown = (raw: string) => {
+  const at = raw.lastIndexOf('@');
+  const start = raw.indexOf('//');
+  // Everything between the scheme and the last @ may hold a password, whatever characters it has.
+  return JSON.stringify(start >= 0 && at > start ? `${raw.slice(0, start + 2)}***${raw.slice(at)}` : raw);
+};
 
 const fail = (name: string, raw: string, why: string): never => {
   throw new ConfigError(`${name}=${shown(raw)} is not valid: ${why}`);
@@ -63,7 +68,7 @@ const url = (protocols: string[]) => (raw: string, name: string): string => {
   try {
     u = new URL(raw);
   } catch {
-    return fail(name, raw, `expected a URL starting with ${protocols.join(' or ')}`);
+    return fail(name, raw, `not a valid URL (expected ${protocols.join(' or ')}//...; percent-encode special characters in a password)`);
   }
   if (!protocols.includes(u.protocol)) fail(name, raw, `expected a URL starting with ${protocols.join(' or ')}`);
   return raw.replace(/\/+$/, '');
@@ -108,10 +113,17 @@ const bool = (raw: string, name: string): boolean => {
 
 const text = (raw: string) => raw.trim();
 
+const host = (raw: string, name: string): string => {
+  const v = raw.trim();
+  const hostname = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+  if (isIP(v) || (hostname.test(v) && !/^[\d.]+$/.test(v))) return v;
+  return fail(name, raw, 'expected an IP address (127.0.0.1, 0.0.0.0, ::) or a host name');
+};
+
 /** Every variable Noper reads, with its default and meaning (also printed by `noper serve --help`). */
 export const ENV_VARS = {
   PORT: { default: '3000', describe: 'HTTP port', parse: intIn(0, 65535) },
-  HOST: { default: '127.0.0.1', describe: 'address to listen on', parse: text },
+  HOST: { default: '127.0.0.1', describe: 'address to listen on', parse: host },
   DATA_DIR: { default: './data', describe: 'SQLite file, outbox and backups', parse: text },
   DATABASE_URL: { default: undefined, describe: 'unset: SQLite in DATA_DIR; postgres://...: PostgreSQL', parse: url(['postgres:', 'postgresql:']) },
   BASE_URL: { default: undefined, describe: 'public address, used in e-mails and the Origin check', parse: url(['http:', 'https:']) },

@@ -56,6 +56,6 @@ export class OperatorError extends Error {
     this.help = opts.help;
   }
   oneLine(): string {
-    return [this.message, this.context, this.help].filter(Boolean).join(' — ');
+    return [this.message.replace(/\.$/, ''), this.context, this.help].filter(Boolean).join(' — ');
   }
 }

@@ -29,6 +29,7 @@ export async function serve(config: Config): Promise<FastifyInstance> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  if (config.trustProxy === true) app.log.warn('TRUST_PROXY=true trusts X-Forwarded-For from anyone: use it only when Noper is reachable through the proxy alone');
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {

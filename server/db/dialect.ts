@@ -5,6 +5,7 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, sql, type DatabaseConnection, type Dialect, type Driver } from 'kysely';
 import type { Database } from './database.ts';
+import { OperatorError } from '../errors.ts';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -26,6 +27,8 @@ export interface ConnectOptions {
   fileName?: string;
   poolSize?: number;
   onQuery?: (durationMs: number) => void;
+  /** an idle PostgreSQL connection failed (database restarted): the pool replaces it */
+  onPoolError?: (err: Error) => void;
 }
 
 /** SQLite write transactions must take the write lock at BEGIN, or two processes deadlock on upgrade. */
@@ -56,13 +59,20 @@ export function connect(opts: ConnectOptions): DbHandle {
   if (isPostgresUrl(opts.databaseUrl)) {
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.poolSize ?? 10, types: pgTypes as pg.CustomTypesConfig });
     // An idle client's error (database restarted) must not crash the process; the pool replaces it.
-    pool.on('error', () => {});
+    pool.on('error', (err) => opts.onPoolError?.(err));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...log });
     return { db, engine: 'postgres', dataVersion: undefined, pool, sqlitePath: undefined, close: () => db.destroy() };
   }
-  fs.mkdirSync(opts.dataDir, { recursive: true });
   const file = path.join(opts.dataDir, opts.fileName ?? 'noper.sqlite');
-  const sqlite = new SQLite(file, { timeout: 5000 });
+  let sqlite: SQLite.Database;
+  try {
+    fs.mkdirSync(opts.dataDir, { recursive: true });
+    sqlite = new SQLite(file, { timeout: 5000 });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why: Record<string, string> = { EACCES: 'permission denied', EPERM: 'permission denied', ENOTDIR: 'a file stands where a folder should be', EEXIST: 'a file stands where a folder should be', EROFS: 'the disk is read-only', ENOSPC: 'the disk is full', SQLITE_CANTOPEN: 'the database file cannot be opened' };
+    throw new OperatorError(`DATA_DIR=${opts.dataDir} cannot be used: ${why[e.code ?? ''] ?? e.message}`, { help: 'point DATA_DIR at a folder Noper may write', cause: err });
+  }
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('synchronous = FULL');
@@ -92,9 +102,6 @@ export function toNumber(v: unknown): number {
 export async function ping(db: Kysely<any>): Promise<void> {
   await sql`select 1`.execute(db);
 }
-
-/** Column type of epoch-millisecond and other large integers in migrations. */
-export const BIGINT = 'bigint' as const;
 
 /** Sends a notification to every process sharing the database (PostgreSQL NOTIFY; SQLite peers poll data_version instead). */
 export async function notifyPeers(db: Kysely<any>, engine: Engine, channel: string, payload: string): Promise<void> {

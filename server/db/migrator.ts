@@ -29,6 +29,8 @@ export function migratorFor(db: Kysely<any>, migrations: MigrationSet, owner?: s
 function check(result: MigrationResultSet, owner: string | undefined): string[] {
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');
+    // Nothing ran (no connection, no lock): the caller reports the database problem itself.
+    if (!failed) throw result.error;
     const cause = result.error instanceof Error ? result.error.message : String(result.error);
     throw new OperatorError(`Migration ${failed?.migrationName ?? ''} of ${owner ?? 'the core'} failed: ${cause}`, {
       help: 'nothing after it was applied; fix the cause and run `npx noper migrate` again',

@@ -76,7 +76,7 @@ export function createContext(def: FeatureDefinition, viewsDir: string, deps: Co
     tr: (req) => deps.i18n.getFixedT(req.lang, id),
     guards: {
       member: async (req) => {
-        if (!hasAccess(req, 'member')) throw new AppError(req.user ? 'FORBIDDEN' : 'UNAUTHENTICATED');
+        if (!hasAccess(req, 'member')) throw new AppError(req.user ? 'NOT_FOUND' : 'UNAUTHENTICATED');
       },
       can: (permission) => {
         const levels: AccessLevel[] | undefined = perms[permission];
@@ -94,7 +94,7 @@ export function createContext(def: FeatureDefinition, viewsDir: string, deps: Co
     realtime: { publish: (channel, html) => deps.realtime.publish(channel, html) },
     jobs: {
       define: (name, handler) => deps.jobs.define(scoped(name), async (p, j) => (deps.state.communeEnabled(id) ? handler(p, j) : undefined)),
-      schedule: (name, payload, opts) => deps.jobs.schedule(scoped(name), payload, opts),
+      schedule: (name, payload, opts) => deps.jobs.schedule(scoped(name), payload, opts && { ...opts, key: opts.key && scoped(opts.key) }),
       every: (name, cron, handler) => deps.jobs.every(scoped(name), cron, async (p, j) => (deps.state.communeEnabled(id) ? handler(p, j) : undefined)),
     },
     mail: { send: (msg) => deps.mail.send(msg) },

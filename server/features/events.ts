@@ -10,6 +10,12 @@ export interface CoreEvents {
   'feature.switched': { featureId: string; scope: string; enabled: boolean };
 }
 export type EventName = keyof CoreEvents;
+
+/** The same names at run time, so a manifest listening to a misspelt event fails at boot instead of never firing. */
+export const CORE_EVENT_NAMES = ['user.created', 'member.verified', 'board.post.created', 'feature.switched'] as const satisfies readonly EventName[];
+type Missing = Exclude<EventName, (typeof CORE_EVENT_NAMES)[number]>;
+const allListed: Missing extends never ? true : never = true;
+void allListed;
 export type Listener<E extends EventName> = (payload: CoreEvents[E]) => void | Promise<void>;
 
 interface Registered {
@@ -54,7 +60,7 @@ export class EventBus {
     for (const l of this.listeners.get(name) ?? []) {
       const run = (async () => {
         try {
-          await Promise.resolve(); // let the emitting action finish first
+          await Promise.resolve(); // never inside the emitter's call stack: a throwing listener cannot reach it
           if (!l.active(payload)) return;
           await l.fn(payload);
         } catch (err) {

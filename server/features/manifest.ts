@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Migration } from 'kysely';
 import { OperatorError } from '../errors.ts';
-import type { CoreEvents, EventName, Listener } from './events.ts';
+import { CORE_EVENT_NAMES, type CoreEvents, type EventName, type Listener } from './events.ts';
 import type { FeatureContext } from './context.ts';
 
 export const CORE_API_VERSION = '1.0.0';
@@ -107,7 +107,9 @@ export function validateFeatures(defs: FeatureDefinition[]): void {
       const okDefault = s.type === 'boolean' ? typeof s.default === 'boolean' : s.type === 'integer' ? Number.isInteger(s.default) : typeof s.default === 'string';
       if (!okDefault) throw bad(id, `setting "${k}" has a default of the wrong type`, `its type is ${s.type}`);
     }
+    if (RESERVED_IDS.includes(m.id)) throw bad(id, 'uses a name the core keeps for itself', `choose another id than ${RESERVED_IDS.join(', ')}`);
     for (const name of Object.keys(def.on ?? {})) {
+      if (!(CORE_EVENT_NAMES as readonly string[]).includes(name)) throw bad(id, `listens to "${name}", which is no core event`, `core events: ${CORE_EVENT_NAMES.join(', ')}`);
       if (typeof (def.on as Record<string, unknown>)[name] !== 'function') throw bad(id, `listener of "${name}" is not a function`, 'on: { "board.post.created": async (e) => {...} }');
     }
     if (def.routes !== undefined && typeof def.routes !== 'function') throw bad(id, 'routes must be a function (app, ctx) => {...}', 'see plugins/README.md');
@@ -117,6 +119,15 @@ export function validateFeatures(defs: FeatureDefinition[]): void {
       if (!seen.has(dep)) throw bad(def.manifest.id, `depends on "${dep}", which is not installed`, 'add it to plugins/index.ts or drop the dependency');
     }
   }
+  const deps = new Map(defs.map((d) => [d.manifest.id, d.manifest.dependencies ?? []]));
+  const visit = (id: string, path: string[]): void => {
+    if (path.includes(id)) throw bad(id, `depends on itself through ${[...path.slice(path.indexOf(id)), id].join(' -> ')}`, 'break the cycle');
+    for (const dep of deps.get(id) ?? []) visit(dep, [...path, id]);
+  };
+  for (const id of deps.keys()) visit(id, []);
 }
+
+/** Ids that would collide with the core's URLs or tables (`/admin`, `noper_migrations_lock`, `audit_log`...). */
+const RESERVED_IDS = ['admin', 'public', 'lock', 'audit', 'n', 'posts', 'ws', 'login', 'logout', 'register', 'addresses', 'verify', 'lang', 'healthz', 'metrics', 'core', 'settings', 'users', 'sessions', 'jobs'];
 
 export type { CoreEvents };

@@ -56,8 +56,15 @@ export class FeatureState {
   }
 
   private async load(): Promise<void> {
+    // Cleared before the query (a change during it marks dirty again) and restored if the query fails.
     this.dirty = false;
-    const rows = await this.db.selectFrom('feature_state').selectAll().execute();
+    let rows;
+    try {
+      rows = await this.db.selectFrom('feature_state').selectAll().execute();
+    } catch (err) {
+      this.dirty = true;
+      throw err;
+    }
     const next = new Map<string, Row>();
     for (const r of rows) next.set(`${r.feature_id}|${r.scope}`, { enabled: r.enabled === 1, settings: r.settings ? JSON.parse(r.settings) : {} });
     this.rows = next;
@@ -65,10 +72,11 @@ export class FeatureState {
   }
 
   /** On for this neighbourhood (its override, else the commune's switch, else the manifest default) and its dependencies too. */
-  isEnabled(id: string, neighborhoodId?: string, seen = new Set<string>()): boolean {
+  isEnabled(id: string, neighborhoodId?: string, path: ReadonlySet<string> = new Set()): boolean {
     const def = this.defs.get(id);
-    if (!def || seen.has(id)) return false;
-    seen.add(id);
+    // `path` holds the plugins on the way here only: two plugins may share a dependency (a diamond) without harm.
+    if (!def || path.has(id)) return false;
+    const seen = new Set(path).add(id);
     const local = neighborhoodId ? this.rows.get(`${id}|${neighborhoodId}`) : undefined;
     const commune = this.rows.get(`${id}|${COMMUNE}`);
     const communeOn = commune ? commune.enabled : def.manifest.defaultEnabled;
@@ -129,8 +137,7 @@ export class FeatureState {
         .execute();
     });
     await notifyPeers(this.db, this.handle.engine, PEER_CHANNEL, 'feature_state');
-    this.dirty = true;
-    await this.refresh();
+    await this.reload();
     return [];
   }
 
@@ -151,7 +158,17 @@ export class FeatureState {
         .execute();
     });
     await notifyPeers(this.db, this.handle.engine, PEER_CHANNEL, 'feature_state');
+    await this.reload();
+    this.onSwitch?.({ featureId: id, scope, enabled });
+  }
+
+  /** Reads the table again now, after any load already under way (which may predate our own write). */
+  private async reload(): Promise<void> {
+    await this.loading;
     this.dirty = true;
     await this.refresh();
   }
+
+  /** Told of every switch made through this process (the app emits `feature.switched`). */
+  onSwitch: ((e: { featureId: string; scope: string; enabled: boolean }) => void) | undefined;
 }

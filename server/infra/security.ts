@@ -96,6 +96,7 @@ export default fp(
         },
       },
       crossOriginEmbedderPolicy: false,
+      xFrameOptions: { action: 'deny' },
       strictTransportSecurity: config.baseUrl.startsWith('https:') ? { maxAge: 31536000, includeSubDomains: false } : false,
       referrerPolicy: { policy: 'same-origin' },
     });

@@ -107,6 +107,8 @@ export default fp(
       if (token) {
         const valid = await sessions.validate(token);
         if (valid) {
+          // A session extended by use keeps its cookie alive too (else a daily user is logged out N days after login).
+          if (valid.extended) reply.setCookie(SESSION_COOKIE, token, { ...cookieBase, maxAge: config.sessionInactivityDays * 86400 });
           req.session = valid.session;
           req.user = valid.user;
           req.memberships = await loadMemberships(db, valid.user.id);

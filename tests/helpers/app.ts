@@ -140,7 +140,9 @@ export class Client {
     await this.get('/login');
     const res = await this.post('/login', { email, password });
     if (res.statusCode !== 303) throw new Error(`login failed: ${res.statusCode}`);
-    await this.get('/');
+    // The signed-in start page hands out the session's CSRF token; a verified resident's / leads on to their board.
+    const start = await this.get('/');
+    if (start.statusCode === 303 && start.headers.location) await this.get(String(start.headers.location));
     return res;
   }
 }

@@ -2,14 +2,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { build, clientAs } from '../helpers/app.ts';
+import { build, clientAs, type Teardown } from '../helpers/app.ts';
 import { ROOT } from '../../server/paths.ts';
 import { importAddresses } from '../../server/core/addresses/addresses.import.ts';
 import { importNeighborhoods } from '../../server/core/neighborhoods/neighborhoods.import.ts';
 
 const DATA = path.join(ROOT, '..', 'shared', 'data');
 
-async function eschCommune(t: Parameters<Parameters<typeof import('tap')['test']>[1]>[0]) {
+async function eschCommune(t: Teardown) {
   const built = await build(t);
   await importNeighborhoods(built.app.db, fs.readFileSync(path.join(DATA, 'lux-quartiers', 'quartiers_esch-sur-alzette.geojson'), 'utf8'), 'NAME');
   await importAddresses(built.app.db, fs.readFileSync(path.join(DATA, 'caclr-addresses', 'caclr_addresses_esch-sur-alzette.csv'), 'utf8'));

@@ -19,7 +19,8 @@ t.test('a disabled plugin answers 404 and is gone from the navigation; enabled a
   res = await client.get('/test-echo/');
   t.equal(res.statusCode, 404);
   t.notMatch(res.body, 'Echo board');
-  res = await client.get('/');
+  res = await client.get('/n/belval');
+  t.equal(res.statusCode, 200);
   t.notMatch(res.body, 'href="/test-echo/"', 'navigation no longer shows the plugin');
 
   res = await admin.post('/admin/plugins/test-echo', { enabled: 'true' });

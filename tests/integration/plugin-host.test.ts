@@ -218,9 +218,9 @@ t.test('a per-neighbourhood override switches a plugin off for that neighbourhoo
   await app.features.set('test-echo', false, { scope: belvalId });
 
   t.equal((await belval.get('/test-echo/')).statusCode, 404, 'off in Belval');
-  t.notMatch((await belval.get('/')).body, 'href="/test-echo/"', 'and gone from Belval navigation');
+  t.notMatch((await belval.get('/n/belval')).body, 'href="/test-echo/"', 'and gone from Belval navigation');
   t.equal((await lallgen.get('/test-echo/')).statusCode, 200, 'still on in Lallgen');
-  t.match((await lallgen.get('/')).body, 'href="/test-echo/"', 'and in Lallgen navigation');
+  t.match((await lallgen.get('/n/lallgen')).body, 'href="/test-echo/"', 'and in Lallgen navigation');
   t.ok(app.features.communeEnabled('test-echo'), 'the commune-wide switch is untouched');
 });
 
@@ -233,7 +233,7 @@ t.test('a neighbourhood cannot switch on a plugin the commune switched off', asy
 
   t.equal(app.features.isEnabled('test-echo', belvalId), false);
   t.equal((await belval.get('/test-echo/')).statusCode, 404);
-  t.notMatch((await belval.get('/')).body, 'href="/test-echo/"');
+  t.notMatch((await belval.get('/n/belval')).body, 'href="/test-echo/"');
 });
 
 t.test("a plugin's settings are its manifest defaults, overridden commune-wide, then per neighbourhood", async (t) => {
@@ -305,4 +305,46 @@ t.test("a plugin's migrations are recorded in its own bookkeeping table, noper_m
   const core = await sql<{ name: string }>`select name from ${sql.table('noper_migrations')}`.execute(app.db);
   t.notOk(core.rows.some((r) => r.name === '001_items'), "the core's bookkeeping does not hold it");
   t.same(core.rows.map((r) => r.name).sort(), Object.keys(coreMigrations).sort(), 'the core bookkeeping holds exactly the core migrations');
+});
+
+t.test('a listener of an event the core does not have refuses the boot (a typo would never fire)', async (t) => {
+  await refusesBoot(t, [plugin({}, { on: { 'board.post.craeted': () => {} } as never })], 'test-other', /no core event/);
+});
+
+t.test('a dependency cycle refuses the boot', async (t) => {
+  await refusesBoot(t, [plugin({ id: 'test-a', dependencies: ['test-b'] }), plugin({ id: 'test-b', dependencies: ['test-a'] })], 'test-a', /depends on itself/);
+});
+
+t.test('an id the core keeps for itself refuses the boot', async (t) => {
+  await refusesBoot(t, [plugin({ id: 'admin' })], 'admin', /core keeps/);
+});
+
+t.test('two plugins sharing a dependency (a diamond) are both on', async (t) => {
+  const { app } = await build(t, {
+    features: [plugin({ id: 'test-d' }), plugin({ id: 'test-b', dependencies: ['test-d'] }), plugin({ id: 'test-c', dependencies: ['test-d'] }), plugin({ id: 'test-a', dependencies: ['test-b', 'test-c'] })],
+  });
+  t.equal(app.features.isEnabled('test-a'), true);
+  await app.features.set('test-d', false);
+  t.equal(app.features.isEnabled('test-a'), false, 'off when the shared dependency is off');
+});
+
+t.test('a switch emits feature.switched to listeners after it is saved', async (t) => {
+  const got: unknown[] = [];
+  const listener = plugin({ id: 'test-listener' }, { on: { 'feature.switched': (e) => void got.push(e) } });
+  const { app } = await build(t, { features: [echo, listener] });
+  await app.features.set('test-echo', false);
+  await app.bus.drain();
+  t.same(got, [{ featureId: 'test-echo', scope: COMMUNE, enabled: false }]);
+});
+
+t.test("a plugin's job idempotency keys live in its own namespace", async (t) => {
+  const { app } = await build(t, { features: [echo] });
+  t.equal(await app.jobs.schedule('core.something', {}, { key: 'daily' }), true);
+  // The echo plugin's context schedules under test-echo.*: the same key does not collide with the core's.
+  const ctx = (await import('../../server/features/context.ts')).createContext(echo, 'x', {
+    db: app.db, engine: app.engine, i18n: app.i18n, bus: app.bus, state: app.features, jobs: app.jobs, mail: app.mail, realtime: app.realtime, log: app.log,
+  });
+  t.equal(await ctx.jobs.schedule('digest', {}, { key: 'daily' }), true);
+  const keys = (await app.db.selectFrom('jobs').select('idempotency_key').execute()).map((r) => r.idempotency_key).sort();
+  t.same(keys, ['daily', 'test-echo.daily']);
 });

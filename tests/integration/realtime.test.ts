@@ -50,3 +50,14 @@ t.test('an oversized frame closes that socket alone', async (t) => {
   await app.realtime.publish(`u:${(await app.db.selectFrom('users').select('id').executeTakeFirstOrThrow()).id}`, 'still here');
   t.equal(await msg, 'still here');
 });
+
+t.test('a socket whose session ended elsewhere (expired, deleted by another process) is closed by the sweep', async (t) => {
+  const { app } = await build(t);
+  const { client } = await clientAs(app, { memberships: ['belval'] });
+  const ws = await app.injectWS('/ws', { headers: { cookie: client.cookieHeader } });
+  const closed = new Promise<number>((r) => ws.once('close', (code: number) => r(code)));
+  t.equal(await app.realtime.sweep((ids) => app.sessions.alive(ids)), 0, 'a live session keeps its socket');
+  await app.db.deleteFrom('sessions').execute();
+  t.equal(await app.realtime.sweep((ids) => app.sessions.alive(ids)), 1);
+  t.equal(await closed, 4001);
+});

@@ -198,3 +198,46 @@ t.test('each rate-limited route counts its own requests: using up one limit does
   t.equal(third.statusCode, 429, 'and that route keeps its own limit');
   t.equal(third.json().error.code, 'RATE_LIMITED');
 });
+
+t.test('a refused request (401, 403, 404 of the gate) carries the security headers too', async (t) => {
+  const { app } = await build(t);
+  const anon = new Client(app);
+  for (const url of ['/admin/plugins', '/n/belval']) {
+    const res = await anon.get(url);
+    t.ok([401, 404].includes(res.statusCode), `${url}: ${res.statusCode}`);
+    t.match(String(res.headers['content-security-policy']), /default-src 'self'/, `${url} has a CSP`);
+    t.equal(res.headers['x-content-type-options'], 'nosniff');
+    t.equal(res.headers['x-frame-options'], 'DENY');
+  }
+});
+
+t.test('a session in use gets its cookie renewed, so a daily user is not logged out N days after login', async (t) => {
+  const { app } = await build(t);
+  const { client } = await clientAs(app);
+  const [id] = client.cookies.get('noper_session')!.split('.');
+  await app.db.updateTable('sessions').set({ last_seen_at: Date.now() - 2 * 3600_000 }).where('id', '=', id!).execute();
+  const res = await client.get('/');
+  const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('noper_session='));
+  t.ok(cookie, 'the session cookie is sent again');
+  t.match(cookie!, /Max-Age=2592000/);
+  t.match(cookie!, /HttpOnly/);
+});
+
+t.test('/metrics refuses a loopback request that came through a proxy', async (t) => {
+  const { app } = await build(t);
+  for (const h of ['x-forwarded-for', 'x-real-ip', 'forwarded']) {
+    const res = await app.inject({ method: 'GET', url: '/metrics', headers: { [h]: '203.0.113.9' } });
+    t.equal(res.statusCode, 401, h);
+  }
+  t.equal((await app.inject({ method: 'GET', url: '/metrics' })).statusCode, 200, 'the machine itself may read it');
+});
+
+t.test('a login with a non-ASCII next goes home instead of failing', async (t) => {
+  const { app } = await build(t);
+  const user = await createUser(app);
+  const c = new Client(app);
+  await c.get('/login');
+  const res = await c.post('/login', { email: user.email, password: user.password, next: '/日本' });
+  t.equal(res.statusCode, 303);
+  t.equal(res.headers.location, '/');
+});

@@ -76,3 +76,16 @@ t.test('the config object is frozen', async (t) => {
   }, TypeError);
   t.equal(config.port, 3000);
 });
+
+t.test('a config error never prints the password of a database or SMTP URL, whatever characters it has', async (t) => {
+  for (const url of ['postgres://u:ab/cd@host/db', 'postgres://u:p#q?r@host/db', 'mysql://u:secret@host/db']) {
+    try {
+      loadConfig({ DATABASE_URL: url });
+      t.fail('should throw');
+    } catch (err) {
+      t.ok(err instanceof ConfigError);
+      t.notMatch((err as Error).message, /ab\/cd|p#q|secret/, `no password in: ${(err as Error).message}`);
+      t.match((err as Error).message, /DATABASE_URL/);
+    }
+  }
+});

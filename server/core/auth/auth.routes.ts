@@ -8,14 +8,16 @@ import { setUserLang } from './users.repository.ts';
 /** Only our own paths: never an absolute URL or //host (open redirect). Browsers drop tabs and newlines inside URLs ("/\t/host" is "//host"), so no control characters either. */
 export function safeNext(next: unknown): string {
   if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || next.length > 500) return '/';
-  if (/[\u0000-\u001f\u007f]/.test(next)) return '/';
+  // Printable ASCII only: control characters (see above), and raw non-ASCII would not fit in a Location header.
+  if (!/^[\x21-\x7e]*$/.test(next)) return '/';
   return next;
 }
 
 const loginSchema = {
   body: {
     type: 'object',
-    properties: { email: { type: 'string', maxLength: 320 }, password: { type: 'string', maxLength: 1024 }, next: { type: 'string', maxLength: 500 }, _csrf: { type: 'string' } },
+    // No length limits here: an oversized value is a failed login with the form kept, not a bare 400 page.
+    properties: { email: { type: 'string' }, password: { type: 'string' }, next: { type: 'string' }, _csrf: { type: 'string' } },
   },
 } as const;
 
@@ -25,7 +27,7 @@ function renderLogin(req: FastifyRequest, reply: FastifyReply, data: { email?: s
 
 export default async function authRoutes(app: FastifyInstance) {
   app.get('/login', { config: { access: 'public' } }, async (req, reply) => {
-    if (req.user) return reply.redirect(safeNext((req.query as { next?: string }).next), 303);
+    // Signed in already, the form still shows (logging in switches the account); the page says who is signed in.
     return renderLogin(req, reply, { next: (req.query as { next?: string }).next });
   });
 
@@ -34,8 +36,12 @@ export default async function authRoutes(app: FastifyInstance) {
     { schema: loginSchema, config: { access: 'public', rateLimit: { max: 20, timeWindow: 60_000 } } },
     async (req, reply) => {
       const body = (req.body ?? {}) as { email?: string; password?: string; next?: string };
-      const user = await authenticate(app.db, body.email ?? '', body.password ?? '');
-      if (!user) return renderLogin(req, reply, { email: body.email, next: body.next, error: req.t('errors:loginFailed') }, 401);
+      const email = (body.email ?? '').slice(0, 320);
+      if (!email.trim() || !body.password) {
+        return renderLogin(req, reply, { email, next: body.next, error: req.t(!email.trim() ? 'errors:emailRequired' : 'errors:passwordRequired') }, 400);
+      }
+      const user = await authenticate(app.db, email, body.password);
+      if (!user) return renderLogin(req, reply, { email, next: body.next, error: req.t('errors:loginFailed') }, 401);
       // A fresh session on every login: no fixation of an earlier cookie.
       if (req.session) await app.sessions.invalidate(req.session.id);
       await app.startSession(reply, user.id);
@@ -46,7 +52,7 @@ export default async function authRoutes(app: FastifyInstance) {
   app.post('/logout', { config: { access: 'authenticated' } }, async (req, reply) => {
     const sessionId = req.session!.id;
     await app.endSession(req, reply);
-    app.realtime.closeSession(sessionId);
+    await app.realtime.closeSession(sessionId);
     return reply.redirect('/', 303);
   });
 

@@ -17,6 +17,8 @@ export function emailProblem(email: string): string | undefined {
 export function nameProblem(name: string): string | undefined {
   const n = name.trim();
   if (!n) return 'nameRequired';
+  // Control characters, line breaks, zero-width spaces and bidi overrides (which can disguise a name); ZWJ/ZWNJ stay for scripts and emoji.
+  if (/[\p{Cc}\u200B\u2028\u2029\u202A-\u202E\u2066-\u2069\uFEFF]/u.test(n)) return 'nameInvalid';
   if ([...n].length > 80) return 'nameTooLong';
   return undefined;
 }

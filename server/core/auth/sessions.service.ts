@@ -17,6 +17,8 @@ export interface SessionOptions {
 export interface ValidSession {
   session: Session;
   user: User;
+  /** the session was extended: the cookie should be sent again with a new lifetime */
+  extended: boolean;
 }
 
 function hashSecret(secret: string): Uint8Array {
@@ -67,7 +69,8 @@ export class SessionService {
       return undefined;
     }
     const session: Session = { id: row.s_id, secret_hash: row.secret_hash, user_id: row.user_id, created_at: row.s_created_at, last_seen_at: row.last_seen_at };
-    if (now - row.last_seen_at >= ACTIVITY_CHECK_INTERVAL) {
+    const extended = now - row.last_seen_at >= ACTIVITY_CHECK_INTERVAL;
+    if (extended) {
       session.last_seen_at = now;
       await this.db.updateTable('sessions').set({ last_seen_at: now }).where('id', '=', id).execute();
     }
@@ -75,7 +78,25 @@ export class SessionService {
       id: row.id, email: row.email, name: row.name, password_hash: row.password_hash, role: row.role,
       lang: row.lang, created_at: row.created_at, disabled_at: row.disabled_at, address_id: row.address_id, review_reason: row.review_reason,
     };
-    return { session, user };
+    return { session, user, extended };
+  }
+
+  /** Which of these sessions are still valid now (exist, not expired, user not disabled). */
+  async alive(sessionIds: string[], now = Date.now()): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (let i = 0; i < sessionIds.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('sessions')
+        .innerJoin('users', 'users.id', 'sessions.user_id')
+        .select('sessions.id')
+        .where('sessions.id', 'in', sessionIds.slice(i, i + 500))
+        .where('sessions.last_seen_at', '>', now - this.inactivityMs)
+        .where('sessions.created_at', '>', now - this.opts.maxDays * DAY)
+        .where('users.disabled_at', 'is', null)
+        .execute();
+      for (const r of rows) out.add(r.id);
+    }
+    return out;
   }
 
   async invalidate(sessionId: string): Promise<void> {

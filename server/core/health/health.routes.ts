@@ -19,7 +19,9 @@ export default async function healthRoutes(app: FastifyInstance) {
 
   // Admins, or the server's own machine (a Prometheus agent on localhost); the address is the proxy-aware req.ip.
   app.get('/metrics', { config: { access: 'public' } }, async (req, reply) => {
-    const local = LOOPBACK.test(req.ip ?? '') && !req.headers['x-forwarded-for'];
+    // The socket's own peer, not the proxy-aware address, and no sign of a proxy in front.
+    const proxied = ['x-forwarded-for', 'x-real-ip', 'forwarded'].some((h) => req.headers[h] !== undefined);
+    const local = LOOPBACK.test(req.socket.remoteAddress ?? '') && !proxied;
     if (!local && req.user?.role !== 'admin') throw new AppError(req.user ? 'FORBIDDEN' : 'UNAUTHENTICATED');
     reply.header('Cache-Control', 'no-store').type(app.metrics.contentType);
     return app.metrics.metrics();

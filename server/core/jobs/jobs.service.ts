@@ -25,6 +25,7 @@ export class JobService {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
+  private halted = false;
 
   constructor(
     private readonly db: Db,
@@ -75,6 +76,7 @@ export class JobService {
 
   async start(): Promise<void> {
     this.stopped = false;
+    this.halted = false;
     for (const name of this.crons.keys()) await this.scheduleNext(name, Date.now());
     const loop = () => {
       if (this.stopped) return;
@@ -91,6 +93,7 @@ export class JobService {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.halted = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
   }
@@ -124,6 +127,7 @@ export class JobService {
   async runDue(limit = 100): Promise<number> {
     let n = 0;
     for (; n < limit; n++) {
+      if (this.halted) break; // shutting down: the rest waits for the next start
       const now = Date.now();
       const job = await this.claim(now);
       if (!job) break;

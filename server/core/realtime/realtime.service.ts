@@ -67,19 +67,44 @@ export class RealtimeService {
     else this.log.warn({ channel, bytes: Buffer.byteLength(payload) }, 'live fragment too large for peers; they catch up on reload');
   }
 
-  /** A message from a peer process. */
+  /** A message from a peer process: a fragment for a channel, or a session that ended there. */
   fromPeer(raw: string): void {
     try {
-      const m = JSON.parse(raw) as { o: string; c: string; h: string };
-      if (m.o !== this.origin) this.local(m.c, m.h);
+      const m = JSON.parse(raw) as { o: string; c?: string; h?: string; end?: string };
+      if (m.o === this.origin) return;
+      if (m.end) this.closeLocal(m.end);
+      else if (m.c && m.h !== undefined) this.local(m.c, m.h);
     } catch (err) {
       this.log.warn({ err }, 'unreadable realtime peer message');
     }
   }
 
-  /** Closes the sockets of a session that ended (logout). */
-  closeSession(sessionId: string): void {
+  /** Closes the sockets of a session that ended (logout), in this process and in its peers. */
+  async closeSession(sessionId: string): Promise<void> {
+    this.closeLocal(sessionId);
+    await notifyPeers(this.handle.db, this.handle.engine, REALTIME_CHANNEL, JSON.stringify({ o: this.origin, end: sessionId }));
+  }
+
+  private closeLocal(sessionId: string): void {
     for (const c of this.clients) if (c.sessionId === sessionId) closeSocket(c.socket, 4001, 'session ended');
+  }
+
+  /**
+   * Closes sockets whose session ended without a logout here: expired, ended by another process on SQLite,
+   * or its user disabled. `alive` returns which of the given session ids are still valid.
+   */
+  async sweep(alive: (sessionIds: string[]) => Promise<Set<string>>): Promise<number> {
+    const ids = [...new Set([...this.clients].map((c) => c.sessionId))];
+    if (!ids.length) return 0;
+    const valid = await alive(ids);
+    let closed = 0;
+    for (const id of ids) {
+      if (!valid.has(id)) {
+        this.closeLocal(id);
+        closed++;
+      }
+    }
+    return closed;
   }
 
   closeAll(): void {
