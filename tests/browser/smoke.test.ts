@@ -1,11 +1,11 @@
 // Browser smoke test: a real Noper on a loopback port driven by Debian's Chromium (first run, language switch, login, logout, no JavaScript), with screenshots to look at.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { build, createUser } from '../helpers/app.ts';
+import { BROWSER_ARGS, collectCspViolations, cspEvents, findChromium, watch } from '../helpers/browser.ts';
 import { ROOT } from '../../server/paths.ts';
 
 const LANGS = ['lb', 'fr', 'de', 'en'] as const;
@@ -37,47 +37,6 @@ function strings(lang: Lang) {
   };
 }
 
-/** Debian's Chromium: `command -v chromium`, else /usr/bin/chromium; undefined when neither exists. */
-function findChromium(): string | undefined {
-  let found = '';
-  try {
-    found = execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
-  } catch {
-    // not on PATH
-  }
-  for (const candidate of [found, '/usr/bin/chromium']) if (candidate && fs.existsSync(candidate)) return candidate;
-  return undefined;
-}
-
-/** Everything a page reports that a visitor should never cause: console errors, uncaught exceptions, CSP violations. */
-interface Problems {
-  console: string[];
-  csp: string[];
-}
-
-function watch(context: BrowserContext): Problems {
-  const problems: Problems = { console: [], csp: [] };
-  context.on('console', (msg) => {
-    const text = msg.text();
-    if (/content security policy/i.test(text)) problems.csp.push(text);
-    if (msg.type() === 'error') problems.console.push(`${msg.location().url}: ${text}`);
-  });
-  context.on('weberror', (err) => problems.console.push(`uncaught: ${err.error().message}`));
-  return problems;
-}
-
-// Runs in every document before its own scripts (and is not subject to the page's CSP): collects violation events.
-function collectCspViolations() {
-  const w = window as unknown as { __csp: string[] };
-  w.__csp = [];
-  document.addEventListener('securitypolicyviolation', (e) => {
-    w.__csp.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} at ${e.sourceFile}:${e.lineNumber}`);
-  });
-}
-
-async function cspEvents(page: Page): Promise<string[]> {
-  return page.evaluate(() => (window as unknown as { __csp?: string[] }).__csp ?? []);
-}
 
 /** Clicks something that loads a new page and waits for that page's load event. */
 async function follow(page: Page, target: Locator): Promise<void> {
@@ -110,7 +69,7 @@ if (!executablePath) {
   const browser: Browser = await chromium.launch({
     executablePath,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: BROWSER_ARGS,
   });
   // Teardowns run last-in first-out: the browser closes before the server (registered by build) stops.
   t.teardown(async () => {
