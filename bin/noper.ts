@@ -51,7 +51,7 @@ const HELP: Record<string, () => string> = {
     `property called name, NAME, nom or quartier). Existing neighbourhoods of the same name are updated. Every address is then\n` +
     `assigned by its point, else by rules; addresses in no neighbourhood or in two go to the admins' review list.`,
   neighborhoods: () => `Usage: noper neighborhoods list\n\nPrints one line per neighbourhood: slug, name, addresses, verified members (tab-separated).`,
-  admin: () => `Usage: noper admin create --email E [--name N]\n\nCreates a commune administrator. The password (8 to 128 characters) is read from standard input,\nor prompted for when standard input is a terminal.`,
+  admin: () => `Usage: noper admin create --email E [--name N]\n\nCreates a commune administrator. The password (8 to 128 characters, not a common one) is read from standard input,\nor prompted for when standard input is a terminal.`,
   letters: () =>
     `Usage: noper letters --neighborhood SLUG --out FILE.html|FILE.csv [--max-uses N] [--valid-days N]\n\nIssues a fresh verification code for every current address of the neighbourhood and writes the letters:\nFILE.html is print-ready (A4, one page per address, in lb, fr, de and en); FILE.csv is for a printing service's\nmail merge (address_id,street,number,postcode,locality,code). Codes of earlier letters for these addresses stop working.\n\nOptions:\n  --max-uses N     adults of one household who may use a code (default 2)\n  --valid-days N   days until the codes expire (default 90)`,
 };
@@ -142,6 +142,7 @@ const ACCOUNT_MESSAGES: Record<string, string> = {
   nameInvalid: 'the name may not contain line breaks or invisible characters',
   passwordTooShort: 'the password needs at least 8 characters',
   passwordTooLong: 'the password may have at most 128 characters',
+  passwordCommon: 'the password is one of the most common ones and easy to guess; choose another',
 };
 
 export async function run(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number> {

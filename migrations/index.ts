@@ -12,6 +12,10 @@ import * as m09 from './2026120309_addresses.ts';
 import * as m10 from './2026120310_neighborhood_areas.ts';
 import * as m11 from './2026120311_residents.ts';
 import * as m12 from './2026120312_letter_codes.ts';
+import * as m13 from './2026120313_password_resets.ts';
+import * as m14 from './2026120314_session_details.ts';
+import * as m15 from './2026120315_vouches.ts';
+import * as m16 from './2026120316_profiles.ts';
 
 export const coreMigrations: Record<string, Migration> = {
   '2026120301_settings': m01,
@@ -26,4 +30,8 @@ export const coreMigrations: Record<string, Migration> = {
   '2026120310_neighborhood_areas': m10,
   '2026120311_residents': m11,
   '2026120312_letter_codes': m12,
+  '2026120313_password_resets': m13,
+  '2026120314_session_details': m14,
+  '2026120315_vouches': m15,
+  '2026120316_profiles': m16,
 };

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import compress from '@fastify/compress';
@@ -32,9 +32,16 @@ import { RealtimeService, REALTIME_CHANNEL } from './core/realtime/realtime.serv
 import realtimeRoutes from './core/realtime/realtime.routes.ts';
 import authRoutes from './core/auth/auth.routes.ts';
 import registrationRoutes from './core/auth/registration.routes.ts';
+import accountRoutes from './core/auth/account.routes.ts';
+import passwordResetRoutes from './core/auth/password-reset.routes.ts';
 import addressRoutes from './core/addresses/addresses.routes.ts';
 import verificationRoutes from './core/verification/verification.routes.ts';
+import vouchRoutes from './core/verification/vouch.routes.ts';
+import counterRoutes from './core/verification/counter.routes.ts';
+import movingRoutes from './core/moving/moving.routes.ts';
+import adminMemberRoutes from './core/admin/members.routes.ts';
 import boardRoutes from './core/board/board.routes.ts';
+import membersRoutes from './core/members/members.routes.ts';
 import homeRoutes from './core/home/home.routes.ts';
 import adminPluginRoutes from './core/admin/plugins.routes.ts';
 import adminNeighborhoodRoutes from './core/admin/neighborhoods.routes.ts';
@@ -106,7 +113,7 @@ export async function buildApp(config: Config, opts: BuildOptions = {}): Promise
 async function assemble(config: Config, opts: BuildOptions, handle: DbHandle, metrics: ReturnType<typeof createMetrics>): Promise<FastifyInstance> {
   const features = opts.features ?? installedFeatures;
   const app = Fastify({
-    logger: opts.logger ?? { level: config.logLevel, redact: ['req.headers.cookie', 'req.headers.authorization', 'req.headers["x-csrf-token"]'] },
+    logger: opts.logger ?? { level: config.logLevel, redact: ['req.headers.cookie', 'req.headers.authorization', 'req.headers["x-csrf-token"]'], serializers: { req: requestForLog } },
     trustProxy: config.trustProxy as boolean | string, // a hop count is accepted too
     bodyLimit: 1024 * 1024,
     requestIdHeader: false,
@@ -222,11 +229,18 @@ async function assemble(config: Config, opts: BuildOptions, handle: DbHandle, me
   await app.register(homeRoutes);
   await app.register(authRoutes);
   await app.register(registrationRoutes);
+  await app.register(accountRoutes);
+  await app.register(passwordResetRoutes);
   await app.register(addressRoutes);
   await app.register(verificationRoutes);
+  await app.register(vouchRoutes);
+  await app.register(counterRoutes);
+  await app.register(movingRoutes);
   await app.register(boardRoutes);
+  await app.register(membersRoutes);
   await app.register(adminPluginRoutes);
   await app.register(adminNeighborhoodRoutes);
+  await app.register(adminMemberRoutes);
   await app.register(realtimeRoutes);
   await registerFeatures(app, features, { db: handle.db, engine: handle.engine, i18n, bus, state, jobs, mail, realtime, log: app.log });
 
@@ -288,6 +302,17 @@ export const ASSET_VERSION = createHash('sha256')
   .update(JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', 'htmx.org', 'package.json'), 'utf8')).version)
   .digest('hex')
   .slice(0, 10);
+
+/** Fastify's request log fields, with the secret of a password reset link (?token=) left out of the URL. */
+function requestForLog(req: FastifyRequest) {
+  return {
+    method: req.method,
+    url: req.url.replace(/([?&]token=)[^&#]*/g, '$1[redacted]'),
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket ? req.socket.remotePort : undefined,
+  };
+}
 
 /** The page to come back to after the language form: its own ?lang= would undo the choice. */
 function withoutLang(url: string): string {

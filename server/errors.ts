@@ -2,7 +2,7 @@
 
 export interface ErrorSpec {
   readonly status: number;
-  /** key in the `errors` namespace; may use {{interpolation}} with the error's params */
+  /** key in the `errors` namespace, or `ns:key` in another; may use {{interpolation}} with the error's params */
   readonly key: string;
 }
 
@@ -21,6 +21,10 @@ export const ERRORS = {
   LOGIN_FAILED: { status: 401, key: 'loginFailed' },
   UNAVAILABLE: { status: 503, key: 'unavailable' },
   INTERNAL: { status: 500, key: 'internal' },
+  // A way of verifying residents that the commune switched off (setting verification.methods).
+  LETTER_OFF: { status: 403, key: 'auth:moving.codeOff' },
+  VOUCH_OFF: { status: 403, key: 'auth:vouch.off' },
+  COUNTER_OFF: { status: 403, key: 'auth:counter.off' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -20,6 +20,8 @@ export interface UsersTable {
   disabled_at: number | null;
   address_id: Generated<string | null>;
   review_reason: Generated<string | null>;
+  /** the account was erased at the resident's request: name is a marker, e-mail and password unusable */
+  deleted_at: Generated<number | null>;
 }
 
 export interface SessionsTable {
@@ -28,6 +30,19 @@ export interface SessionsTable {
   user_id: string;
   created_at: number;
   last_seen_at: number;
+  /** short names recognised in the User-Agent (e.g. Firefox, Android); the raw header is never kept */
+  browser: Generated<string | null>;
+  os: Generated<string | null>;
+}
+
+/** A password reset link: token "id.secret", hex SHA-256 of the secret stored; one use, short lifetime. */
+export interface PasswordResetsTable {
+  id: string;
+  secret_hash: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
 }
 
 export interface NeighborhoodsTable {
@@ -94,6 +109,14 @@ export interface MembershipsTable {
   verified_note: Generated<string | null>;
 }
 
+/** A verified neighbour confirming that a waiting resident lives at their address. */
+export interface VouchesTable {
+  user_id: string;
+  neighborhood_id: string;
+  voucher_id: string;
+  created_at: number;
+}
+
 export interface FeatureStateTable {
   feature_id: string;
   /** 'commune' for the commune-wide switch, else a neighbourhood id */
@@ -135,6 +158,17 @@ export interface AuditLogTable {
   detail: string | null; // JSON
 }
 
+/** What a resident chooses to tell neighbours; every field optional. */
+export interface ProfilesTable {
+  user_id: string;
+  languages: string | null; // JSON array of codes
+  can_help: string | null;
+  new_since: string | null; // YYYY-MM
+  intro: string | null;
+  directory_at: number | null; // listed in the neighbour directory since; null: not listed
+  updated_at: number;
+}
+
 export interface Database {
   settings: SettingsTable;
   users: UsersTable;
@@ -148,6 +182,9 @@ export interface Database {
   addresses: AddressesTable;
   neighborhood_links: NeighborhoodLinksTable;
   letter_codes: LetterCodesTable;
+  password_resets: PasswordResetsTable;
+  vouches: VouchesTable;
+  profiles: ProfilesTable;
 }
 
 export type Db = Kysely<Database>;
@@ -164,3 +201,4 @@ export type Membership = Selectable<MembershipsTable>;
 export type Job = Selectable<JobsTable>;
 export type Address = Selectable<AddressesTable>;
 export type NewAddress = Insertable<AddressesTable>;
+export type Profile = Selectable<ProfilesTable>;

@@ -5,6 +5,8 @@ import type { FastifyBaseLogger } from 'fastify';
 /** Core events a feature plugin may listen to; later areas add theirs here. */
 export interface CoreEvents {
   'user.created': { userId: string };
+  /** the account was erased at its holder's request: plugins erase what they keep about the user */
+  'user.deleted': { userId: string };
   'member.verified': { userId: string; neighborhoodId: string };
   'board.post.created': { postId: string; neighborhoodId: string; authorId: string };
   'feature.switched': { featureId: string; scope: string; enabled: boolean };
@@ -12,7 +14,7 @@ export interface CoreEvents {
 export type EventName = keyof CoreEvents;
 
 /** The same names at run time, so a manifest listening to a misspelt event fails at boot instead of never firing. */
-export const CORE_EVENT_NAMES = ['user.created', 'member.verified', 'board.post.created', 'feature.switched'] as const satisfies readonly EventName[];
+export const CORE_EVENT_NAMES = ['user.created', 'user.deleted', 'member.verified', 'board.post.created', 'feature.switched'] as const satisfies readonly EventName[];
 type Missing = Exclude<EventName, (typeof CORE_EVENT_NAMES)[number]>;
 const allListed: Missing extends never ? true : never = true;
 void allListed;

@@ -75,6 +75,7 @@ export function navigation(app: FastifyInstance, req: FastifyRequest): NavItem[]
   }
   if (req.user?.role === 'admin') {
     add('/admin/neighborhoods', req.t('admin:nav.neighborhoods'));
+    add('/admin/members', req.t('admin:counter.nav'));
     add('/admin/plugins', req.t('admin:nav.plugins'));
   }
   return items;

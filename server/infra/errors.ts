@@ -27,7 +27,7 @@ export default fp(
     const send = async (err: AppError, req: FastifyRequest, reply: FastifyReply) => {
       const lang = req.lang ?? opts.defaultLang;
       const t = req.t ?? opts.i18n.getFixedT(lang);
-      const message = String(t(`errors:${err.key}`, err.params as never));
+      const message = String(t(err.key.includes(':') ? err.key : `errors:${err.key}`, err.params as never));
       reply.code(err.status);
       if (err.code === 'RATE_LIMITED' && typeof err.params.count === 'number') reply.header('Retry-After', String(err.params.count));
       if (wantsJson(req)) return reply.type('application/json; charset=utf-8').send({ error: { code: err.code, message } });

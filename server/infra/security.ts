@@ -2,11 +2,11 @@
 import fp from 'fastify-plugin';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import { sql } from 'kysely';
 import type { FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/database.ts';
 import { AppError } from '../errors.ts';
+import { increment } from './rate-limit.ts';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -20,20 +20,9 @@ function dbStore(db: Db) {
       this.prefix = route?.url ? `${[route.method ?? ''].flat().join(',')} ${route.url}|` : '';
     }
     incr(client: string, cb: (err: Error | null, res?: { current: number; ttl: number }) => void, timeWindow: number) {
-      const key = this.prefix + client;
       const now = Date.now();
-      const resetAt = now + timeWindow;
-      sql<{ count: number; reset_at: number }>`
-        insert into rate_limits (key, count, reset_at) values (${key}, 1, ${resetAt})
-        on conflict (key) do update set
-          count = case when rate_limits.reset_at <= ${now} then 1 else rate_limits.count + 1 end,
-          reset_at = case when rate_limits.reset_at <= ${now} then ${resetAt} else rate_limits.reset_at end
-        returning count, reset_at`
-        .execute(db)
-        .then((r) => {
-          const row = r.rows[0]!;
-          cb(null, { current: Number(row.count), ttl: Math.max(0, Number(row.reset_at) - now) });
-        })
+      increment(db, this.prefix + client, timeWindow, now)
+        .then((c) => cb(null, { current: c.current, ttl: Math.max(0, c.resetAt - now) }))
         .catch((err: Error) => cb(err));
     }
     read(client: string, cb: (err: Error | null, res?: { current: number; ttl: number }) => void) {

@@ -6,6 +6,7 @@ import type { Config, Lang } from '../config.ts';
 import type { Db, MembershipRole, Session, User } from '../db/database.ts';
 import { randomToken } from '../ids.ts';
 import { SessionService } from '../core/auth/sessions.service.ts';
+import { deviceLabel } from '../core/auth/device-label.ts';
 import { getOrCreateSecret } from '../core/settings/settings.repository.ts';
 import { negotiate, type I18n, type TFunction } from './i18n.ts';
 
@@ -89,7 +90,8 @@ export default fp(
     });
 
     app.decorate('startSession', async (reply: FastifyReply, userId: string) => {
-      const { token } = await sessions.create(userId);
+      // A short browser and system name for the resident's list of sessions; the raw User-Agent is not kept.
+      const { token } = await sessions.create(userId, Date.now(), deviceLabel(reply.request.headers['user-agent']));
       reply.setCookie(SESSION_COOKIE, token, { ...cookieBase, maxAge: config.sessionInactivityDays * 86400 });
       reply.clearCookie(ANON_COOKIE, { path: '/' });
     });

@@ -161,6 +161,13 @@ t.test('admin create with a short password exits 1 with one line and creates nob
   t.same(await users(t, env), []);
 });
 
+t.test('admin create with a common password exits 1 with one line and creates nobody', async (t) => {
+  const env = await freshEnv(t);
+  const ran = await noper(['admin', 'create', '--email', 'a@b.lu', '--name', 'A'], { env: env.env, input: 'Password123\n' });
+  userError(t, ran, /one of the most common/);
+  t.same(await users(t, env), []);
+});
+
 t.test('admin create with an e-mail address already taken exits 1 with one line', async (t) => {
   const env = await freshEnv(t);
   const first = await noper(['admin', 'create', '--email', 'a@b.lu'], { env: env.env, input: `${PASSWORD}\n` });

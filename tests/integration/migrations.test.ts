@@ -12,7 +12,7 @@ import echo, { failing } from '../fixtures/plugins/echo/index.ts';
 
 type T = Parameters<Parameters<typeof t.test>[0]>[0];
 
-const CORE_TABLES = ['settings', 'users', 'sessions', 'neighborhoods', 'memberships', 'feature_state', 'jobs', 'rate_limits', 'audit_log', 'addresses', 'neighborhood_links', 'letter_codes'];
+const CORE_TABLES = ['settings', 'users', 'sessions', 'neighborhoods', 'memberships', 'feature_state', 'jobs', 'rate_limits', 'audit_log', 'addresses', 'neighborhood_links', 'letter_codes', 'vouches', 'password_resets', 'profiles'];
 const BOOKKEEPING = [migrationTable(undefined), `${migrationTable(undefined)}_lock`, migrationTable('test-echo'), `${migrationTable('test-echo')}_lock`];
 
 /** A connection to a fresh, empty database on the current engine, closed in teardown. */

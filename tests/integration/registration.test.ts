@@ -8,6 +8,7 @@ import { SESSION_COOKIE } from '../../server/infra/session.ts';
 import { issueCodes } from '../../server/core/verification/letter-codes.service.ts';
 import { ATTEMPT_MAIL_JOB } from '../../server/core/auth/registration.routes.ts';
 import { verifyPassword } from '../../server/core/auth/passwords.ts';
+import { setSetting } from '../../server/core/settings/settings.repository.ts';
 
 type T = Parameters<Parameters<typeof t.test>[0]>[0];
 type App = Awaited<ReturnType<typeof build>>['app'];
@@ -149,7 +150,7 @@ t.test('with a wrong code the registration succeeds unverified: the status page 
   t.notMatch(status.body, /expired|another address|used up/i, 'and not why');
   t.notMatch(status.body, 'Belval', 'nothing of the neighbourhood');
   t.match(status.body, /<form method="post" action="\/verify\/code"/);
-  t.match(status.body, 'With two neighbours');
+  t.match(status.body, 'With 2 neighbours');
   t.match(status.body, "At the commune&#x27;s counter");
   t.equal((await client.get('/n/belval')).statusCode, 404);
   const code = await app.db.selectFrom('letter_codes').select('uses').where('address_id', '=', neighbour.id).where('revoked_at', 'is', null).executeTakeFirstOrThrow();
@@ -369,4 +370,24 @@ t.test('before the commune has an administrator, a signed-in resident still gets
   t.equal(status.statusCode, 200);
   t.match(status.body, 'Your address is being verified');
   t.notMatch(status.body, 'Welcome to Noper');
+});
+
+t.test('with letters switched off: no code field, a code sent anyway is not tried, and code entry is refused with a clear message', async (t) => {
+  const { app, home, codeOf } = await commune(t);
+  await setSetting(app.db, 'verification.methods', ['vouch', 'counter']);
+  const client = await visitor(app);
+  t.notMatch((await client.get('/register')).body, 'name="code"');
+  const res = await client.post('/register', form(home.id, { code: codeOf(home.id) }));
+  t.equal(res.statusCode, 303);
+  const { memberships } = await membershipsOf(app, 'anouk@example.lu');
+  t.equal(memberships[0]!.verified_at, null, 'not verified by the code');
+  const status = await client.get('/');
+  t.notMatch(status.body, 'action="/verify/code"', 'the status page offers no code entry');
+  t.notMatch(status.body, 'not accepted');
+  t.match(status.body, 'With 2 neighbours');
+  const code = await client.post('/verify/code', { code: codeOf(home.id) });
+  t.equal(code.statusCode, 403);
+  t.match(code.body, 'Codes from the letter are not used in this commune.');
+  const row = await app.db.selectFrom('letter_codes').select('uses').where('address_id', '=', home.id).where('revoked_at', 'is', null).executeTakeFirstOrThrow();
+  t.equal(row.uses, 0, 'the household code was not spent');
 });

@@ -1,10 +1,11 @@
-// Commune admins: the neighbourhoods with their figures and maps, and the review list of addresses in no or several neighbourhoods.
-import type { FastifyInstance } from 'fastify';
+// Commune admins: the neighbourhoods with their figures, maps and moderators, and the review list of addresses in no or several neighbourhoods.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.ts';
 import { newId } from '../../ids.ts';
 import { toNumber } from '../../db/dialect.ts';
 import { formatAddress } from '../addresses/normalize.ts';
 import { listNeighborhoods } from '../neighborhoods/neighborhoods.repository.ts';
+import { listModerators, nameModerator, removeModerator } from '../neighborhoods/moderators.service.ts';
 import { neighborhoodSvg } from '../neighborhoods/map.ts';
 import type { Geometry } from '../neighborhoods/geo.ts';
 
@@ -30,7 +31,8 @@ export default async function adminNeighborhoodRoutes(app: FastifyInstance) {
     });
   });
 
-  app.get('/admin/neighborhoods/:slug', { config: { access: 'admin' } }, async (req, reply) => {
+  /** The neighbourhood's page; `moderatorForm` brings back a refused e-mail address with its message. */
+  async function renderNeighborhood(req: FastifyRequest, reply: FastifyReply, moderatorForm?: { email: string; error: string }, status?: number) {
     const { slug } = req.params as { slug: string };
     const n = await app.db.selectFrom('neighborhoods').selectAll().where('slug', '=', slug).executeTakeFirst();
     if (!n) throw new AppError('NOT_FOUND');
@@ -63,8 +65,40 @@ export default async function adminNeighborhoodRoutes(app: FastifyInstance) {
       figures: { ...figures, pending, pointless: figures.addresses - points.length },
       neighbours: neighbours.map((x) => ({ slug: x.slug, name: x.name })),
       map,
-    });
-  });
+      moderators: await listModerators(app.db, n.id),
+      moderatorForm,
+      moderatorsChanged: (req.query as { moderators?: string } | undefined)?.moderators === 'changed' && !moderatorForm,
+    }, status);
+  }
+
+  app.get('/admin/neighborhoods/:slug', { config: { access: 'admin' } }, async (req, reply) => renderNeighborhood(req, reply));
+
+  // Moderators: verified members of the neighbourhood, named by e-mail address and removed again; both logged.
+  app.post(
+    '/admin/neighborhoods/:slug/moderators',
+    { schema: { body: { type: 'object', properties: { email: { type: 'string', maxLength: 320 }, _csrf: { type: 'string' } } } }, config: { access: 'admin' } },
+    async (req, reply) => {
+      const { slug } = req.params as { slug: string };
+      const n = await app.db.selectFrom('neighborhoods').select(['id', 'name']).where('slug', '=', slug).executeTakeFirst();
+      if (!n) throw new AppError('NOT_FOUND');
+      const email = ((req.body as { email?: string } | undefined)?.email ?? '').trim();
+      const outcome = email ? await nameModerator(app.db, { actorId: req.user!.id, neighborhoodId: n.id, email }) : 'not-member';
+      if (outcome === 'not-member') return renderNeighborhood(req, reply, { email, error: req.t(email ? 'admin:moderators.notMember' : 'admin:moderators.emailRequired', { name: n.name }) }, 400);
+      return reply.redirect(`/admin/neighborhoods/${encodeURIComponent(slug)}?moderators=changed#moderators`, 303);
+    },
+  );
+
+  app.post(
+    '/admin/neighborhoods/:slug/moderators/:userId/remove',
+    { schema: { params: { type: 'object', properties: { slug: { type: 'string', maxLength: 200 }, userId: { type: 'string', maxLength: 200 } }, required: ['slug', 'userId'] } }, config: { access: 'admin' } },
+    async (req, reply) => {
+      const { slug, userId } = req.params as { slug: string; userId: string };
+      const n = await app.db.selectFrom('neighborhoods').select('id').where('slug', '=', slug).executeTakeFirst();
+      if (!n) throw new AppError('NOT_FOUND');
+      if (!(await removeModerator(app.db, { actorId: req.user!.id, neighborhoodId: n.id, userId }))) throw new AppError('NOT_FOUND');
+      return reply.redirect(`/admin/neighborhoods/${encodeURIComponent(slug)}?moderators=changed#moderators`, 303);
+    },
+  );
 
   app.get('/admin/addresses/review', { config: { access: 'admin' } }, async (req, reply) => {
     const after = typeof (req.query as { after?: unknown }).after === 'string' ? ((req.query as { after: string }).after).slice(0, 40) : '';

@@ -2,8 +2,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LANG_COOKIE } from '../../infra/session.ts';
 import { isLang } from '../../infra/i18n.ts';
+import { accountKey, hit, tooManyAttempts, undo } from '../../infra/rate-limit.ts';
 import { authenticate } from './auth.service.ts';
-import { setUserLang } from './users.repository.ts';
+import { normalizeEmail, setUserLang } from './users.repository.ts';
+
+/** Failed logins per e-mail address (registered or not), whatever client addresses they come from. */
+const LOGIN_FAILURES_MAX = 10;
+const LOGIN_WINDOW_MS = 15 * 60_000;
+
+/** Messages a redirect to /login may ask for; only these keys reach the page. */
+const LOGIN_NOTICES: Record<string, string> = { reset: 'auth:reset.done' };
 
 /** Only our own paths: never an absolute URL or //host (open redirect). Browsers drop tabs and newlines inside URLs ("/\t/host" is "//host"), so no control characters either. */
 export function safeNext(next: unknown): string {
@@ -21,14 +29,16 @@ const loginSchema = {
   },
 } as const;
 
-function renderLogin(req: FastifyRequest, reply: FastifyReply, data: { email?: string; next?: string; error?: string }, status = 200) {
-  return reply.render('views/pages/login', { title: req.t('auth:login.title'), email: data.email ?? '', next: safeNext(data.next), error: data.error }, status);
+function renderLogin(req: FastifyRequest, reply: FastifyReply, data: { email?: string; next?: string; error?: string; notice?: string }, status = 200) {
+  return reply.render('views/pages/login', { title: req.t('auth:login.title'), email: data.email ?? '', next: safeNext(data.next), error: data.error, notice: data.notice }, status);
 }
 
 export default async function authRoutes(app: FastifyInstance) {
   app.get('/login', { config: { access: 'public' } }, async (req, reply) => {
     // Signed in already, the form still shows (logging in switches the account); the page says who is signed in.
-    return renderLogin(req, reply, { next: (req.query as { next?: string }).next });
+    const { next, done } = req.query as { next?: string; done?: string };
+    const notice = typeof done === 'string' && Object.hasOwn(LOGIN_NOTICES, done) ? req.t(LOGIN_NOTICES[done]!) : undefined;
+    return renderLogin(req, reply, { next, notice });
   });
 
   app.post(
@@ -40,8 +50,13 @@ export default async function authRoutes(app: FastifyInstance) {
       if (!email.trim() || !body.password) {
         return renderLogin(req, reply, { email, next: body.next, error: req.t(!email.trim() ? 'errors:emailRequired' : 'errors:passwordRequired') }, 400);
       }
+      // Counted before the password is checked, so parallel guesses cannot slip past the limit; a success takes its count back.
+      const key = accountKey('login', normalizeEmail(email));
+      const count = await hit(app.db, key, LOGIN_FAILURES_MAX, LOGIN_WINDOW_MS);
+      if (count.limited) throw tooManyAttempts(count.retryAfterMs);
       const user = await authenticate(app.db, email, body.password);
       if (!user) return renderLogin(req, reply, { email, next: body.next, error: req.t('errors:loginFailed') }, 401);
+      await undo(app.db, key);
       // A fresh session on every login: no fixation of an earlier cookie.
       if (req.session) await app.sessions.invalidate(req.session.id);
       await app.startSession(reply, user.id);

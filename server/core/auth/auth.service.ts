@@ -2,6 +2,7 @@
 import type { Db, User } from '../../db/database.ts';
 import { AppError } from '../../errors.ts';
 import { newId } from '../../ids.ts';
+import { isCommonPassword } from './common-passwords.ts';
 import { dummyHash, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
 import { countAdmins, findUserByEmail, insertUser, normalizeEmail } from './users.repository.ts';
 
@@ -43,7 +44,7 @@ export async function createAdmin(db: Db, input: { email: string; name?: string;
   const problems: [string, string | undefined][] = [
     ['email', emailProblem(input.email)],
     ['name', nameProblem(name)],
-    ['password', passwordProblem(input.password)],
+    ['password', passwordProblem(input.password) ?? (isCommonPassword(input.password) ? 'passwordCommon' : undefined)],
   ];
   for (const [field, key] of problems) if (key) throw new AccountInputError(field, key);
   if (await findUserByEmail(db, input.email)) throw new AccountInputError('email', 'emailTaken');

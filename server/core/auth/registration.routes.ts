@@ -6,6 +6,7 @@ import { ANON_COOKIE } from '../../infra/session.ts';
 import { addressPicker, type AddressPicker } from '../addresses/address-search.ts';
 import { formatAddress } from '../addresses/normalize.ts';
 import { getSetting } from '../settings/settings.repository.ts';
+import { methodOn } from '../verification/verification-settings.ts';
 import { registerResident, registrationInput, type RegistrationField, type RegistrationInput } from './registration.service.ts';
 import { findUserById } from './users.repository.ts';
 
@@ -26,13 +27,15 @@ interface FormState {
   errors: Partial<Record<RegistrationField, string>>;
   picker: AddressPicker;
   q: string;
+  /** the commune verifies by letter: the code field is shown */
+  letterOn: boolean;
 }
 
 function renderRegister(req: FastifyRequest, reply: FastifyReply, state: FormState, status = 200) {
   const errors = Object.fromEntries(Object.entries(state.errors).map(([field, key]) => [field, req.t(key)]));
   return reply.render(
     'views/pages/register',
-    { title: req.t('auth:register.title'), values: state.values, errors, hasErrors: Object.keys(errors).length > 0, picker: state.picker, q: state.q },
+    { title: req.t('auth:register.title'), values: state.values, errors, hasErrors: Object.keys(errors).length > 0, picker: state.picker, q: state.q, letterOn: state.letterOn },
     status,
   );
 }
@@ -65,7 +68,7 @@ export default async function registrationRoutes(app: FastifyInstance) {
       if (req.user) return reply.redirect('/', 303);
       const q = (req.query as { q?: string }).q ?? '';
       const picker = await addressPicker(app.db, req, q);
-      return renderRegister(req, reply, { values: {}, errors: {}, picker, q });
+      return renderRegister(req, reply, { values: {}, errors: {}, picker, q, letterOn: await methodOn(app.db, 'letter') });
     },
   );
 
@@ -78,7 +81,7 @@ export default async function registrationRoutes(app: FastifyInstance) {
       if (outcome.kind === 'invalid') {
         // Everything typed comes back except the password.
         const values = { name: input.name, email: input.email, code: input.code };
-        return renderRegister(req, reply, { values, errors: outcome.errors, picker: pickedAddress(req, outcome.address), q: '' }, 400);
+        return renderRegister(req, reply, { values, errors: outcome.errors, picker: pickedAddress(req, outcome.address), q: '', letterOn: await methodOn(app.db, 'letter') }, 400);
       }
       if (outcome.kind === 'exists') {
         // Same answer as a new account; nothing is created and the owner is told by e-mail.

@@ -4,6 +4,7 @@ import type { EventBus } from '../../features/events.ts';
 import { newId } from '../../ids.ts';
 import { findAddress } from '../addresses/addresses.repository.ts';
 import { redeemForResident } from '../verification/verification.service.ts';
+import { methodOn } from '../verification/verification-settings.ts';
 import { emailProblem, nameProblem } from './auth.service.ts';
 import { isCommonPassword } from './common-passwords.ts';
 import { hashPassword, passwordProblem } from './passwords.ts';
@@ -76,6 +77,8 @@ export async function registerResident(db: Db, bus: EventBus, input: Registratio
   const passwordHash = await hashPassword(input.password);
   const existing = await findUserByEmail(db, input.email);
   if (existing) return { kind: 'exists', existing };
+  // A code is tried only while the commune verifies by letter; otherwise the field is not even shown.
+  const withCode = input.code !== '' && address.neighborhood_id !== null && (await methodOn(db, 'letter'));
   try {
     return await bus.deferUntilCommit(() =>
       db.transaction().execute(async (trx) => {
@@ -99,8 +102,8 @@ export async function registerResident(db: Db, bus: EventBus, input: Registratio
           await trx.insertInto('memberships').values({ user_id: user.id, neighborhood_id: neighborhoodId, role: 'member', verified_at: null, created_at: now }).execute();
         }
         bus.emit('user.created', { userId: user.id });
-        const verified = input.code !== '' && neighborhoodId !== null ? await redeemForResident(trx, bus, user.id, address, input.code, now) : false;
-        return { kind: 'created' as const, user, neighborhoodId, verified, codeRejected: input.code !== '' && neighborhoodId !== null && !verified };
+        const verified = withCode ? await redeemForResident(trx, bus, user.id, address, input.code, now) : false;
+        return { kind: 'created' as const, user, neighborhoodId, verified, codeRejected: withCode && !verified };
       }),
     );
   } catch (err) {

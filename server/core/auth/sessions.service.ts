@@ -2,8 +2,9 @@
 import { sha256 } from '@oslojs/crypto/sha2';
 import { constantTimeEqual } from '@oslojs/crypto/subtle';
 import { encodeHexLowerCase } from '@oslojs/encoding';
-import type { Db, Session, User } from '../../db/database.ts';
+import type { Db, DbOrTrx, Session, User } from '../../db/database.ts';
 import { randomToken } from '../../ids.ts';
+import type { DeviceLabel } from './device-label.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 /** last_seen_at is written at most this often, so a busy user costs no write per request. */
@@ -36,10 +37,12 @@ export class SessionService {
   }
 
   /** Creates a session and returns its token (the only time the secret exists outside the client). */
-  async create(userId: string, now = Date.now()): Promise<{ token: string; session: Session }> {
+  async create(userId: string, now = Date.now(), device: DeviceLabel = { browser: null, os: null }): Promise<{ token: string; session: Session }> {
     const id = randomToken();
     const secret = randomToken();
-    const session: Session = { id, secret_hash: encodeHexLowerCase(hashSecret(secret)), user_id: userId, created_at: now, last_seen_at: now };
+    const session: Session = {
+      id, secret_hash: encodeHexLowerCase(hashSecret(secret)), user_id: userId, created_at: now, last_seen_at: now, browser: device.browser, os: device.os,
+    };
     await this.db.insertInto('sessions').values(session).execute();
     return { token: `${id}.${secret}`, session };
   }
@@ -55,8 +58,9 @@ export class SessionService {
       .innerJoin('users', 'users.id', 'sessions.user_id')
       .select([
         'sessions.id as s_id', 'sessions.secret_hash', 'sessions.user_id', 'sessions.created_at as s_created_at', 'sessions.last_seen_at',
+        'sessions.browser', 'sessions.os',
         'users.id', 'users.email', 'users.name', 'users.password_hash', 'users.role', 'users.lang', 'users.created_at', 'users.disabled_at',
-        'users.address_id', 'users.review_reason',
+        'users.address_id', 'users.review_reason', 'users.deleted_at',
       ])
       .where('sessions.id', '=', id)
       .executeTakeFirst();
@@ -68,7 +72,9 @@ export class SessionService {
       await this.invalidate(id);
       return undefined;
     }
-    const session: Session = { id: row.s_id, secret_hash: row.secret_hash, user_id: row.user_id, created_at: row.s_created_at, last_seen_at: row.last_seen_at };
+    const session: Session = {
+      id: row.s_id, secret_hash: row.secret_hash, user_id: row.user_id, created_at: row.s_created_at, last_seen_at: row.last_seen_at, browser: row.browser, os: row.os,
+    };
     const extended = now - row.last_seen_at >= ACTIVITY_CHECK_INTERVAL;
     if (extended) {
       session.last_seen_at = now;
@@ -76,7 +82,7 @@ export class SessionService {
     }
     const user: User = {
       id: row.id, email: row.email, name: row.name, password_hash: row.password_hash, role: row.role,
-      lang: row.lang, created_at: row.created_at, disabled_at: row.disabled_at, address_id: row.address_id, review_reason: row.review_reason,
+      lang: row.lang, created_at: row.created_at, disabled_at: row.disabled_at, address_id: row.address_id, review_reason: row.review_reason, deleted_at: row.deleted_at,
     };
     return { session, user, extended };
   }
@@ -103,9 +109,23 @@ export class SessionService {
     await this.db.deleteFrom('sessions').where('id', '=', sessionId).execute();
   }
 
-  async invalidateAllOf(userId: string, exceptSessionId?: string): Promise<void> {
-    let q = this.db.deleteFrom('sessions').where('user_id', '=', userId);
+  /** Ends every session of the user (but one, when given) and returns the ids ended, so their sockets can be closed. */
+  async invalidateAllOf(userId: string, exceptSessionId?: string, db: DbOrTrx = this.db): Promise<string[]> {
+    let q = db.deleteFrom('sessions').where('user_id', '=', userId);
     if (exceptSessionId) q = q.where('id', '!=', exceptSessionId);
-    await q.execute();
+    return (await q.returning('id').execute()).map((r) => r.id);
+  }
+
+  /** The user's sessions that are still valid, most recently used first. */
+  async listOf(userId: string, now = Date.now()): Promise<Session[]> {
+    return this.db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('last_seen_at', '>', now - this.inactivityMs)
+      .where('created_at', '>', now - this.opts.maxDays * DAY)
+      .orderBy('last_seen_at', 'desc')
+      .orderBy('created_at', 'desc')
+      .execute();
   }
 }

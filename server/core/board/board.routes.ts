@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { toNumber } from '../../db/dialect.ts';
 import { notFound } from '../../errors.ts';
+import { verificationLinks } from '../verification/verification-links.ts';
 
 const slugSchema = { params: { type: 'object', properties: { slug: { type: 'string', maxLength: 200 } }, required: ['slug'] } } as const;
 
@@ -17,6 +18,6 @@ export default async function boardRoutes(app: FastifyInstance) {
       .where('neighborhood_id', '=', membership.neighborhoodId)
       .where('verified_at', 'is not', null)
       .executeTakeFirst();
-    return reply.render('views/pages/board', { title: membership.name, neighborhood: membership.name, members: toNumber(row?.n) });
+    return reply.render('views/pages/board', { title: membership.name, neighborhood: membership.name, slug: membership.slug, members: toNumber(row?.n), ...(await verificationLinks(app.db, membership)) });
   });
 }

@@ -3,6 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { hasAdmin } from '../auth/auth.service.ts';
 import { formatAddress } from '../addresses/normalize.ts';
 import { residentStatus } from '../verification/verification.service.ts';
+import { verificationSettings } from '../verification/verification-settings.ts';
+import { vouchCount } from '../verification/vouch.service.ts';
 
 export default async function homeRoutes(app: FastifyInstance) {
   let installed = false; // once an admin exists it never goes back to first-run (shown to visitors only)
@@ -19,11 +21,20 @@ export default async function homeRoutes(app: FastifyInstance) {
     if (home) return reply.redirect(`/n/${encodeURIComponent(home.slug)}`, 303);
     // Until verified: where they stand and how to get verified; nothing of any neighbourhood.
     const status = await residentStatus(app.db, req.user);
+    const settings = await verificationSettings(app.db);
+    const waiting = req.memberships.find((m) => !m.verified);
+    const canVerify = !!status.address && !status.unassigned && status.address.retired_at === null;
     return reply.render('views/pages/status', {
       title: req.t('auth:status.title'),
       address: status.address ? formatAddress(status.address) : undefined,
       unassigned: status.unassigned,
-      canUseCode: !!status.address && !status.unassigned && status.address.retired_at === null,
+      canVerify,
+      // The ways the commune has switched on; nothing is offered that would be refused.
+      canUseCode: canVerify && settings.methods.includes('letter'),
+      vouchOn: canVerify && !!waiting && settings.methods.includes('vouch'),
+      counterOn: canVerify && settings.methods.includes('counter'),
+      vouchesNeeded: settings.vouches,
+      vouches: waiting ? await vouchCount(app.db, req.user.id, waiting.neighborhoodId) : 0,
       codeRejected: status.codeRejectedAt !== undefined,
       locked: status.locked,
     });
