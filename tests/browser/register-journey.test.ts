@@ -1,4 +1,4 @@
-// A resident's first visit in a real browser, with JavaScript on and off: find her real Esch address, register with the code from her letter, read her neighbourhood's page, and find no other.
+// A resident's first visit in a real browser, with JavaScript on and off: find her real Esch address, register with the code from her letter, log in, read her neighbourhood's page, and find no other.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -55,7 +55,11 @@ if (!executablePath) {
       await page.fill('#password', 'eng laang Passwuert fir Noper');
       await page.fill('#code', letter.code.toLowerCase().replace(/-/g, ' '));
       await page.screenshot({ path: path.join(SHOTS, `register-${js ? 'js' : 'nojs'}-360.png`), fullPage: true });
-      await Promise.all([page.waitForURL('**/n/brill'), page.locator('#register-form button[type=submit]').click()]);
+      await Promise.all([page.waitForURL('**/login?done=registered'), page.locator('#register-form button[type=submit]').click()]);
+      t.ok(await page.locator('.notice').isVisible(), 'the login page says what to do next');
+      await page.fill('#email', js ? 'anouk@example.lu' : 'marc@example.lu');
+      await page.fill('#password', 'eng laang Passwuert fir Noper');
+      await Promise.all([page.waitForURL('**/n/brill'), page.locator('form[action="/login"] button[type=submit]').click()]);
       t.match(await page.locator('h1').textContent(), brill.name, 'her neighbourhood page');
       await page.screenshot({ path: path.join(SHOTS, `board-${js ? 'js' : 'nojs'}-360.png`), fullPage: true });
       t.same(problems.console, [], 'no console errors');

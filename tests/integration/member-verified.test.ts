@@ -48,6 +48,7 @@ t.test('a letter code (status page and registration) emits member.verified once,
   const later = new Client(app);
   await later.get('/register');
   await later.post('/register', { name: 'Paul Weber', email: 'paul@example.lu', password: 'correct horse battery', address_id: other.id });
+  await later.login('paul@example.lu', 'correct horse battery');
   await later.post('/verify/code', { code: 'ABCD-EFGH-JKMN' });
   t.same(await settle(), [], 'a wrong code emits nothing');
   await later.post('/verify/code', { code: codeOf(other.id) });

@@ -42,6 +42,13 @@ async function visitor(app: App) {
   return client;
 }
 
+/** Registers through the form, then (as the page after it asks) logs in with the same e-mail and password. */
+async function registerIn(client: Client, fields: Record<string, string>) {
+  const res = await client.post('/register', fields);
+  if (res.statusCode === 303) await client.login(fields.email!.trim(), fields.password!);
+  return res;
+}
+
 function form(addressId: string, extra: Record<string, string> = {}) {
   return { name: 'Anouk Muller', email: 'anouk@example.lu', password: PASSWORD, address_id: addressId, ...extra };
 }
@@ -88,13 +95,13 @@ t.test('the page speaks the four languages', async (t) => {
   }
 });
 
-t.test('registering with the letter code: 303 to /, signed in, / leads to the board of Belval, Lallange stays closed', async (t) => {
+t.test('registering with the letter code: 303 to the login page, then / leads to the board of Belval, Lallange stays closed', async (t) => {
   const { app, home, codeOf, belval } = await commune(t);
   const client = await visitor(app);
-  const res = await client.post('/register', form(home.id, { code: codeOf(home.id).toLowerCase().replaceAll('-', ' ') }));
+  const res = await registerIn(client, form(home.id, { code: codeOf(home.id).toLowerCase().replaceAll('-', ' ') }));
   t.equal(res.statusCode, 303);
-  t.equal(res.headers.location, '/');
-  t.ok(res.cookies.some((c) => c.name === SESSION_COOKIE && c.value), 'signed in');
+  t.equal(res.headers.location, '/login?done=registered');
+  t.notOk(res.cookies.some((c) => c.name === SESSION_COOKIE && c.value), 'no session from the registration itself (it would tell new e-mails from known ones)');
 
   const { user, memberships } = await membershipsOf(app, 'anouk@example.lu');
   t.equal(user.address_id, home.id);
@@ -127,7 +134,7 @@ t.test('the board counts the verified members of its neighbourhood only', async 
   await createUser(app, { memberships: [{ slug: 'belval', verified: false }] });
   await createUser(app, { memberships: ['lallange'] });
   const client = await visitor(app);
-  await client.post('/register', form(home.id, { code: codeOf(home.id) }));
+  await registerIn(client, form(home.id, { code: codeOf(home.id) }));
   const board = await client.get('/n/belval');
   t.match(board.body, '2 members with a verified address');
 });
@@ -135,9 +142,9 @@ t.test('the board counts the verified members of its neighbourhood only', async 
 t.test('with a wrong code the registration succeeds unverified: the status page says the code was not accepted, the board stays closed', async (t) => {
   const { app, home, neighbour, codeOf } = await commune(t);
   const client = await visitor(app);
-  const res = await client.post('/register', form(home.id, { code: codeOf(neighbour.id) }));
+  const res = await registerIn(client, form(home.id, { code: codeOf(neighbour.id) }));
   t.equal(res.statusCode, 303);
-  t.equal(res.headers.location, '/');
+  t.equal(res.headers.location, '/login?done=registered');
   const { memberships } = await membershipsOf(app, 'anouk@example.lu');
   t.equal(memberships.length, 1);
   t.equal(memberships[0]!.verified_at, null);
@@ -160,7 +167,7 @@ t.test('with a wrong code the registration succeeds unverified: the status page 
 t.test('without a code the resident waits; the code entered later on the status page verifies and opens the board', async (t) => {
   const { app, home, codeOf } = await commune(t);
   const client = await visitor(app);
-  const res = await client.post('/register', form(home.id));
+  const res = await registerIn(client, form(home.id));
   t.equal(res.statusCode, 303);
   const status = await client.get('/');
   t.equal(status.statusCode, 200);
@@ -187,7 +194,7 @@ t.test('without a code the resident waits; the code entered later on the status 
 t.test('ten wrong codes in a day pause code entry for the account, even for the right code', async (t) => {
   const { app, home, codeOf } = await commune(t);
   const client = await visitor(app);
-  await client.post('/register', form(home.id, { code: 'WRNG-CODE-2345' }));
+  await registerIn(client, form(home.id, { code: 'WRNG-CODE-2345' }));
   // Nine more wrong codes from elsewhere (the per-IP limit is not what should stop them).
   const { user } = await membershipsOf(app, 'anouk@example.lu');
   for (let i = 0; i < 9; i++) {
@@ -204,7 +211,7 @@ t.test('ten wrong codes in a day pause code entry for the account, even for the 
 t.test('an address in no neighbourhood yet: registered without membership; the status page says the commune will assign it', async (t) => {
   const { app, unassigned } = await commune(t);
   const client = await visitor(app);
-  const res = await client.post('/register', form(unassigned.id));
+  const res = await registerIn(client, form(unassigned.id));
   t.equal(res.statusCode, 303);
   const { user, memberships } = await membershipsOf(app, 'anouk@example.lu');
   t.equal(user.address_id, unassigned.id);
@@ -225,6 +232,7 @@ t.test('an e-mail address already registered gets the same answer, creates nothi
 
   t.equal(duplicate.statusCode, created.statusCode, 'same status');
   t.equal(duplicate.headers.location, created.headers.location, 'same destination');
+  t.same(duplicate.cookies.map((c) => c.name).sort(), created.cookies.map((c) => c.name).sort(), 'the same cookies: no session for either');
   t.equal(duplicate.body, created.body, 'same body');
   const users = await app.db.selectFrom('users').selectAll().where('email', '=', 'known@example.lu').execute();
   t.equal(users.length, 1, 'no second account');
@@ -252,7 +260,7 @@ t.test('an e-mail address already registered gets the same answer, creates nothi
 t.test('extra fields role, neighborhood_id and verified are ignored (no mass assignment)', async (t) => {
   const { app, home, lallange } = await commune(t);
   const client = await visitor(app);
-  const res = await client.post('/register', {
+  const res = await registerIn(client, {
     ...form(home.id),
     role: 'admin',
     neighborhood_id: lallange,
@@ -297,7 +305,7 @@ t.test('refused fields come back with translated messages tied to them, everythi
 t.test('a common password, a missing, unknown or retired address are refused', async (t) => {
   const { app, home, retired } = await commune(t);
   const client = await visitor(app);
-  const common = await client.post('/register', form(home.id, { password: 'Password123' }));
+  const common = await registerIn(client, form(home.id, { password: 'Password123' }));
   t.equal(common.statusCode, 400);
   t.match(common.body, /id="password-error">This password is one of the most common ones/);
   for (const [addressId, message] of [
@@ -305,7 +313,7 @@ t.test('a common password, a missing, unknown or retired address are refused', a
     ['no-such-address', "This address is not in the commune&#x27;s register."],
     [retired.id, "This address is not in the commune&#x27;s register."],
   ] as const) {
-    const res = await client.post('/register', form(addressId));
+    const res = await registerIn(client, form(addressId));
     t.equal(res.statusCode, 400, `address ${JSON.stringify(addressId)}`);
     t.match(res.body, /<fieldset class="addresses" aria-describedby="address_id-error">/);
     t.match(res.body, message);
@@ -329,10 +337,10 @@ t.test('registration is rate-limited per client: the 11th attempt within ten min
   const { app } = await commune(t);
   const client = await visitor(app);
   for (let i = 1; i <= 10; i++) {
-    const res = await client.post('/register', form('', { email: `p${i}@example.lu` }));
+    const res = await registerIn(client, form('', { email: `p${i}@example.lu` }));
     if (res.statusCode !== 400) t.fail(`attempt ${i} answered ${res.statusCode}`);
   }
-  const res = await client.post('/register', form('', { email: 'p11@example.lu' }));
+  const res = await registerIn(client, form('', { email: 'p11@example.lu' }));
   t.equal(res.statusCode, 429);
   t.ok(res.headers['retry-after']);
 });
@@ -340,7 +348,7 @@ t.test('registration is rate-limited per client: the 11th attempt within ten min
 t.test('after registering, the login page still shows its form, so logging in again works (as an operator script does)', async (t) => {
   const { app, home, codeOf } = await commune(t);
   const client = await visitor(app);
-  await client.post('/register', form(home.id, { code: codeOf(home.id) }));
+  await registerIn(client, form(home.id, { code: codeOf(home.id) }));
   const login = await client.get('/login');
   t.equal(login.statusCode, 200);
   t.match(login.body, 'You are logged in as Anouk Muller.');
@@ -364,7 +372,7 @@ t.test('before the commune has an administrator, a signed-in resident still gets
   const home = await insertAddress(app, { street: 'Avenue de la Gare', number: '5', neighborhood: 'belval' });
   const client = await visitor(app);
   t.match((await client.get('/')).body, 'Welcome to Noper', 'visitors see the first-run page');
-  const res = await client.post('/register', form(home.id));
+  const res = await registerIn(client, form(home.id));
   t.equal(res.statusCode, 303);
   const status = await client.get('/');
   t.equal(status.statusCode, 200);
@@ -377,7 +385,7 @@ t.test('with letters switched off: no code field, a code sent anyway is not trie
   await setSetting(app.db, 'verification.methods', ['vouch', 'counter']);
   const client = await visitor(app);
   t.notMatch((await client.get('/register')).body, 'name="code"');
-  const res = await client.post('/register', form(home.id, { code: codeOf(home.id) }));
+  const res = await registerIn(client, form(home.id, { code: codeOf(home.id) }));
   t.equal(res.statusCode, 303);
   const { memberships } = await membershipsOf(app, 'anouk@example.lu');
   t.equal(memberships[0]!.verified_at, null, 'not verified by the code');

@@ -11,7 +11,7 @@ const LOGIN_FAILURES_MAX = 10;
 const LOGIN_WINDOW_MS = 15 * 60_000;
 
 /** Messages a redirect to /login may ask for; only these keys reach the page. */
-const LOGIN_NOTICES: Record<string, string> = { reset: 'auth:reset.done' };
+const LOGIN_NOTICES: Record<string, string> = { reset: 'auth:reset.done', registered: 'auth:register.done' };
 
 /** Only our own paths: never an absolute URL or //host (open redirect). Browsers drop tabs and newlines inside URLs ("/\t/host" is "//host"), so no control characters either. */
 export function safeNext(next: unknown): string {

@@ -89,12 +89,13 @@ export default async function registrationRoutes(app: FastifyInstance) {
         await app.jobs.schedule(ATTEMPT_MAIL_JOB, { userId: outcome.existing.id, lang: req.lang }, { key: `registration-attempt:${outcome.existing.id}:${Math.floor(now / DAY)}` });
         if (req.session) await app.endSession(req, reply);
         reply.clearCookie(ANON_COOKIE, { path: '/' });
-        return reply.redirect('/', 303);
+        return reply.redirect('/login?done=registered', 303);
       }
-      // A fresh session, as at login: no cookie from before survives into the new account.
-      if (req.session) await app.sessions.invalidate(req.session.id);
-      await app.startSession(reply, outcome.user.id);
-      return reply.redirect('/', 303);
+      // Exactly the same answer as above: no session either way (a cookie set only for new accounts would tell
+      // whether an e-mail address is registered). The new resident logs in with what she just chose.
+      if (req.session) await app.endSession(req, reply);
+      reply.clearCookie(ANON_COOKIE, { path: '/' });
+      return reply.redirect('/login?done=registered', 303);
     },
   );
 }
