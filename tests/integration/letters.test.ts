@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { build, freshEnv } from '../helpers/app.ts';
+import { build, createUser, ensureNeighborhood, freshEnv } from '../helpers/app.ts';
+import { verifyWithCode } from '../../server/core/verification/verification.service.ts';
 import { insertAddress } from '../helpers/addresses.ts';
 import { lines, noper } from '../helpers/cli.ts';
 import { createI18n } from '../../server/infra/i18n.ts';
@@ -245,4 +246,18 @@ t.test('noper letters: an unknown neighbourhood is a user error (exit 1, one lin
   const help = await noper(['letters', '--help']);
   t.equal(help.code, 0);
   t.match(help.stdout, /^Usage: noper letters --neighborhood SLUG --out FILE\.html\|FILE\.csv/);
+});
+
+t.test('a double-submitted code spends one household use, not two', async (t) => {
+  const { app } = await build(t);
+  const nid = await ensureNeighborhood(app, 'belval');
+  const address = await insertAddress(app, { street: 'Rue Double', number: '1', neighborhood: 'belval' });
+  const [letter] = await issueCodes(app.db, { neighborhoodId: nid, maxUses: 2 });
+  const user = await createUser(app, { memberships: [{ slug: 'belval', verified: false }] });
+  await app.db.updateTable('users').set({ address_id: address.id }).where('id', '=', user.id).execute();
+  const row = await app.db.selectFrom('users').selectAll().where('id', '=', user.id).executeTakeFirstOrThrow();
+  const results = await Promise.all([verifyWithCode(app.db, app.bus, row, letter!.code), verifyWithCode(app.db, app.bus, row, letter!.code)]);
+  t.ok(results.every((r) => r === 'verified' || r === 'already'), results.join(', '));
+  const code = await app.db.selectFrom('letter_codes').select('uses').where('address_id', '=', address.id).where('revoked_at', 'is', null).executeTakeFirstOrThrow();
+  t.equal(code.uses, 1, 'the partner can still use the code');
 });

@@ -1,6 +1,7 @@
 // Verifying a resident's membership with the code from their letter, and what the status page of a waiting resident shows.
 import type { Address, Db, DbOrTrx, Trx, User } from '../../db/database.ts';
 import type { EventBus } from '../../features/events.ts';
+import { sql } from 'kysely';
 import { newId } from '../../ids.ts';
 import { redeemCode } from './letter-codes.service.ts';
 import { assertMethodOn } from './verification-settings.ts';
@@ -66,6 +67,14 @@ export async function markVerified(trx: Trx, bus: EventBus, v: MarkVerified, opt
  */
 export async function redeemForResident(trx: Trx, bus: EventBus, userId: string, address: Address, code: unknown, now = Date.now()): Promise<boolean> {
   const neighborhoodId = address.neighborhood_id;
+  if (neighborhoodId !== null) {
+    // A double submit must not spend a second household use: lock the membership row (a no-op update waits for the
+    // first transaction on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises), then see whether it is verified.
+    const where = { user_id: userId, neighborhood_id: neighborhoodId };
+    await trx.updateTable('memberships').set({ verified_at: sql`verified_at` }).where('user_id', '=', where.user_id).where('neighborhood_id', '=', where.neighborhood_id).execute();
+    const m = await trx.selectFrom('memberships').select('verified_at').where('user_id', '=', where.user_id).where('neighborhood_id', '=', where.neighborhood_id).executeTakeFirst();
+    if (m?.verified_at) return true;
+  }
   const ok = neighborhoodId !== null && (await redeemCode(trx, address.id, code, now));
   if (!ok) {
     await audit(trx, userId, CODE_REJECTED, address.id, null, now);
