@@ -1,9 +1,8 @@
 // Forgotten password: GET/POST /password/forgot sends a one-use link by e-mail (same answer for every address); GET/POST /password/reset sets the new password.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isLang } from '../../infra/i18n.ts';
 import { accountKey, hit, tooManyAttempts } from '../../infra/rate-limit.ts';
 import { SESSION_COOKIE } from '../../infra/session.ts';
-import { getSetting } from '../settings/settings.repository.ts';
+import { mailContext } from './user-mail.ts';
 import { emailProblem } from './auth.service.ts';
 import { createResetToken, findUsableReset, RESET_LIFETIME_MS, resetPassword } from './password-reset.service.ts';
 import { findUserByEmail, findUserById, normalizeEmail } from './users.repository.ts';
@@ -42,9 +41,7 @@ export default async function passwordResetRoutes(app: FastifyInstance) {
     const user = await findUserById(app.db, payload.userId);
     if (!user || user.disabled_at !== null) return;
     const token = await createResetToken(app.db, user.id);
-    const lang = isLang(user.lang) ? user.lang : isLang(payload.lang) ? payload.lang : app.config.defaultLang;
-    const t = app.i18n.getFixedT(lang, 'auth');
-    const commune = (await getSetting<string>(app.db, 'commune.name')) ?? app.config.communeName;
+    const { t, commune } = await mailContext(app, user, payload.lang);
     await app.mail.send({
       to: user.email,
       subject: t('reset.mail.subject', { commune }),

@@ -1,11 +1,10 @@
 // GET and POST /register: a resident creates an account at their address, optionally with the code from their letter.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Address } from '../../db/database.ts';
-import { isLang } from '../../infra/i18n.ts';
 import { ANON_COOKIE } from '../../infra/session.ts';
 import { addressPicker, type AddressPicker } from '../addresses/address-search.ts';
 import { formatAddress } from '../addresses/normalize.ts';
-import { getSetting } from '../settings/settings.repository.ts';
+import { mailContext } from './user-mail.ts';
 import { methodOn } from '../verification/verification-settings.ts';
 import { registerResident, registrationInput, type RegistrationField, type RegistrationInput } from './registration.service.ts';
 import { findUserById } from './users.repository.ts';
@@ -51,9 +50,7 @@ export default async function registrationRoutes(app: FastifyInstance) {
   app.jobs.define(ATTEMPT_MAIL_JOB, async (payload: { userId: string; lang?: string }) => {
     const user = await findUserById(app.db, payload.userId);
     if (!user || user.disabled_at !== null) return;
-    const lang = isLang(user.lang) ? user.lang : isLang(payload.lang) ? payload.lang : app.config.defaultLang;
-    const t = app.i18n.getFixedT(lang, 'auth');
-    const commune = (await getSetting<string>(app.db, 'commune.name')) ?? app.config.communeName;
+    const { t, commune } = await mailContext(app, user, payload.lang);
     await app.mail.send({
       to: user.email,
       subject: t('mail.registrationAttempt.subject', { commune }),
